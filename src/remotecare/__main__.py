@@ -1,0 +1,3 @@
+from remotecare.cli import main
+
+main()

@@ -1,0 +1,173 @@
+"""The `remotecare` command line: evaluate scenario files and show the rules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from remotecare.rules import PracticeSettings, RulesError, evaluate, load_rules
+from remotecare.rules.describe import conditions_text, performers_text, threshold_text, units_text
+from remotecare.rules.diff import diff_rule_sets
+from remotecare.scenarios import ExpectedLine, ScenarioError, compare_expected, load_scenario
+
+app = typer.Typer(
+    help="RemoteCare: remote care management and exact CMS billing.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+rules_app = typer.Typer(help="Show the CMS rule sets RemoteCare bills by.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+BAD_INPUT = 2
+
+
+def _console() -> Console:
+    # Tables stay readable when piped: no wrapping at 80 columns.
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(BAD_INPUT)
+
+
+@app.command("evaluate")
+def evaluate_command(
+    scenario: Annotated[Path, typer.Argument(help="A scenario JSON file (see scenario-format.md).")],
+    check: Annotated[bool, typer.Option("--check", help="Exit 0 if the file's `expected` matches, else 1.")] = False,
+    bill_99091: Annotated[
+        bool, typer.Option("--bill-99091", help="Practice setting: bill RPM physician time as 99091.")
+    ] = False,
+) -> None:
+    """Evaluate a scenario file and print the billing result as JSON."""
+    try:
+        loaded = load_scenario(scenario)
+        result = evaluate(
+            loaded.facts(),
+            rules=load_rules(),
+            window=loaded.evaluation_window,
+            settings=PracticeSettings(bill_99091=bill_99091),
+        )
+    except (ScenarioError, RulesError) as exc:
+        raise _fail(str(exc)) from exc
+    if not check:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    if loaded.expected is None:
+        raise _fail(f"{scenario}: expected: missing; --check needs the lines the file expects")
+    expected = [ExpectedLine(e.patient, e.code, e.units, e.month) for e in loaded.expected]
+    missing, unexpected = compare_expected(result.lines, expected)
+    if not missing and not unexpected:
+        typer.echo(f"ok: {scenario}: {len(result.lines)} line(s) as expected")
+        return
+    typer.echo(f"FAIL: {scenario}")
+    for line in missing:
+        typer.echo(f"  - expected, not billed: {line}")
+    for line in unexpected:
+        typer.echo(f"  + billed, not expected: {line}")
+    raise typer.Exit(1)
+
+
+@app.command("demo")
+def demo_command(
+    directories: Annotated[
+        list[Path] | None, typer.Argument(help="Folders of scenario files (default: ../shared/scenarios).")
+    ] = None,
+) -> None:
+    """Evaluate every scenario in the folders and show what each one bills."""
+    folders = directories or [Path("../shared/scenarios")]
+    table = Table(title="RemoteCare billing: example scenarios")
+    for column in ("scenario", "rules", "billed", "check"):
+        table.add_column(column)
+    failures = 0
+    for path in sorted(p for folder in folders for p in folder.glob("*.json")):
+        try:
+            loaded = load_scenario(path)
+            result = evaluate(loaded.facts(), rules=load_rules(), window=loaded.evaluation_window)
+        except (ScenarioError, RulesError) as exc:
+            raise _fail(str(exc)) from exc
+        billed = ", ".join(f"{line.code}x{line.units} {line.month}" for line in result.lines) or "nothing"
+        verdict = "-"
+        if loaded.expected is not None:
+            expected = [ExpectedLine(e.patient, e.code, e.units, e.month) for e in loaded.expected]
+            ok = compare_expected(result.lines, expected) == ([], [])
+            failures += not ok
+            verdict = "[green]as expected[/]" if ok else "[red]differs[/]"
+        table.add_row(loaded.description or path.name, result.rules, billed, verdict)
+    _console().print(table)
+    if failures:
+        raise typer.Exit(1)
+
+
+@rules_app.command("show")
+def rules_show(year: Annotated[int, typer.Argument(help="Calendar year, e.g. 2026.")]) -> None:
+    """Print one year's rules as a table."""
+    try:
+        rule_set = load_rules().for_year(year)
+    except RulesError as exc:
+        raise _fail(str(exc)) from exc
+    table = Table(title=f"{rule_set.title} ({rule_set.effective} to {rule_set.expires}): {rule_set.summary}")
+    for column in ("code", "program", "role", "period", "threshold", "counts", "units", "also needs", "superv.", "pays"):
+        table.add_column(column, overflow="fold")
+    for code, rule in rule_set.codes.items():
+        table.add_row(
+            code, str(rule.program), "retired" if rule.retired else str(rule.role), str(rule.period or "-"),
+            threshold_text(rule), performers_text(rule), units_text(rule), conditions_text(rule),
+            str(rule.supervision or "-"), "-" if rule.retired else rule.payment_text,
+        )
+    console = _console()
+    console.print(table)
+    programs = Table(title="Programs")
+    for column in ("program", "established patient", "conditions", "never with", "yields month to", "time codes"):
+        programs.add_column(column)
+    for name, program in rule_set.programs.items():
+        programs.add_row(
+            f"{name} ({program.label})", "required" if program.requires_established_patient else "-",
+            f"{program.min_conditions}+" if program.min_conditions else "-",
+            ", ".join(program.exclusive_with) or "-", ", ".join(program.yields_month_to) or "-",
+            " then ".join(program.time_codes_in_order) or "-",
+        )
+    console.print(programs)
+    for change in rule_set.changes:
+        console.print(f"From {change.effective}: {change.code} {change.set}")
+
+
+@rules_app.command("diff")
+def rules_diff(
+    old: Annotated[int, typer.Argument(help="Earlier year.")],
+    new: Annotated[int, typer.Argument(help="Later year.")],
+) -> None:
+    """Print what changed from one year's rules to another's."""
+    try:
+        book = load_rules()
+        changes = diff_rule_sets(book.for_year(old), book.for_year(new))
+    except RulesError as exc:
+        raise _fail(str(exc)) from exc
+    table = Table(title=f"CMS PFS {old} -> {new}: {len(changes)} change(s)")
+    for column in ("code", "change", "field", str(old), str(new)):
+        table.add_column(column, overflow="fold")
+    for change in changes:
+        if not change.fields:
+            table.add_row(change.subject, change.kind, "", "", "")
+        for index, field in enumerate(change.fields):
+            table.add_row(
+                change.subject if index == 0 else "", change.kind if index == 0 else "",
+                field.field, _cell(field.old), _cell(field.new),
+            )
+    _console().print(table)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value) or "[]"
+    return str(value)
+
+
+def main() -> None:
+    app()

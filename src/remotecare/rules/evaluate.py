@@ -1,0 +1,177 @@
+"""The pure evaluation: facts in, billable lines and reasons out. No database, web or clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from remotecare.domain.facts import CareFacts, Window
+from remotecare.domain.programs import Enrollment, Program
+from remotecare.rules.counting import DEVICE_PROGRAMS, EnrollmentActivity, build_activities
+from remotecare.rules.device_codes import EpisodeState, judge_device_period
+from remotecare.rules.eligibility import Blocker, winning_rivals
+from remotecare.rules.judging import Judgement
+from remotecare.rules.load import RuleBook
+from remotecare.rules.periods import BillingPeriod, calendar_months, device_periods
+from remotecare.rules.progress import device_progress, month_progress
+from remotecare.rules.reasons import Reason, explain
+from remotecare.rules.results import Evaluation, NotBilled, Outcome
+from remotecare.rules.settings import PracticeSettings
+from remotecare.rules.time_codes import MonthState, judge_month
+
+BilledMonths = dict[tuple[str, Program, str], str]  # (patient, program, month) -> enrollment
+
+
+def evaluate(
+    facts: CareFacts, *, rules: RuleBook, window: Window, settings: PracticeSettings | None = None
+) -> Evaluation:
+    """Judge every period that ends within the window by the rules in force on its date of service."""
+    return evaluate_activities(build_activities(facts), rules=rules, window=window, settings=settings)
+
+
+def evaluate_activities(
+    activities: Iterable[EnrollmentActivity],
+    *,
+    rules: RuleBook,
+    window: Window,
+    settings: PracticeSettings | None = None,
+) -> Evaluation:
+    settings = settings or PracticeSettings()
+    activities = list(activities)
+    rivals = winning_rivals(activity.enrollment for activity in activities)
+    yielding = {
+        program
+        for year in rules.years
+        for program, program_rule in rules.for_year(year).programs.items()
+        if program_rule.yields_month_to
+    }
+    # Programs that give way to another in a month are judged after it (CCM before PCM).
+    ordered = sorted(
+        activities,
+        key=lambda a: (a.enrollment.program in yielding, a.enrollment.start, a.enrollment.id),
+    )
+    billed_months: BilledMonths = {}
+    outcome = Outcome()
+    for activity in ordered:
+        mine = rivals[activity.enrollment.id]
+        if activity.enrollment.program in DEVICE_PROGRAMS:
+            outcome.extend(_judge_device_periods(activity, mine, rules, window, settings))
+        outcome.extend(_judge_months(activity, mine, rules, window, settings, billed_months))
+    return Evaluation(
+        rules=rules.nearest(window.end).title,
+        lines=tuple(sorted(outcome.lines, key=lambda line: line.sort_key())),
+        not_billed=tuple(sorted(outcome.not_billed, key=lambda item: item.sort_key())),
+        in_progress=tuple(sorted(outcome.in_progress, key=lambda item: item.sort_key())),
+    )
+
+
+def _judge_device_periods(
+    activity: EnrollmentActivity,
+    rivals: Sequence[Enrollment],
+    rules: RuleBook,
+    window: Window,
+    settings: PracticeSettings,
+) -> Outcome:
+    outcome = Outcome()
+    enrollment = activity.enrollment
+    if activity.monitoring_start is None:
+        span = _enrollment_span_in(enrollment, window)
+        if span is not None:
+            outcome.not_billed.append(
+                _not_billed(activity, span, Reason.NO_MEDICAL_DEVICE, program=enrollment.program)
+            )
+        return outcome
+    state = EpisodeState()
+    for period in device_periods(activity.monitoring_start, enrollment.end, through=window.end):
+        judgement = _judgement(activity, period, rules, outcome, window)
+        if judgement is None:
+            continue
+        if period.end > window.end:
+            outcome.in_progress.append(device_progress(judgement, as_of=window.end))
+            break
+        judge_device_period(judgement, state=state, rivals=rivals, settings=settings)
+        if period.end >= window.start:
+            outcome.extend(judgement.outcome)
+    return outcome
+
+
+def _judge_months(
+    activity: EnrollmentActivity,
+    rivals: Sequence[Enrollment],
+    rules: RuleBook,
+    window: Window,
+    settings: PracticeSettings,
+    billed_months: BilledMonths,
+) -> Outcome:
+    outcome = Outcome()
+    enrollment = activity.enrollment
+    last = min(enrollment.end or window.end, window.end)
+    state = MonthState()
+    for month in calendar_months(enrollment.start, last):
+        judgement = _judgement(activity, month, rules, outcome, window)
+        if judgement is None or not judgement.program_rule.time_codes_in_order:
+            continue
+        if month.end > window.end:
+            outcome.in_progress.append(month_progress(judgement, as_of=window.end, settings=settings))
+            break
+        blocker = _month_blocker(activity, month, judgement, billed_months)
+        judge_month(judgement, state=state, rivals=rivals, settings=settings, month_blocker=blocker)
+        if judgement.outcome.lines:
+            billed_months[(activity.patient.id, enrollment.program, month.month)] = enrollment.id
+        if month.end >= window.start:
+            outcome.extend(judgement.outcome)
+    return outcome
+
+
+def _month_blocker(
+    activity: EnrollmentActivity, month: BillingPeriod, judgement: Judgement, billed_months: BilledMonths
+) -> Blocker | None:
+    """A month already taken: by another program this one yields to, or by an earlier enrollment."""
+    patient, program = activity.patient.id, activity.enrollment.program
+    for other in judgement.program_rule.yields_month_to:
+        if (patient, other, month.month) in billed_months:
+            return Blocker(Reason.YIELDS_TO_PROGRAM, {"other": other, "month": month.month, "program": program})
+    earlier = billed_months.get((patient, program, month.month))
+    if earlier is not None and earlier != activity.enrollment.id:
+        return Blocker(
+            Reason.ALREADY_BILLED_THIS_MONTH, {"code": f"{program} time", "month": month.month, "other": earlier}
+        )
+    return None
+
+
+def _judgement(
+    activity: EnrollmentActivity, period: BillingPeriod, rules: RuleBook, outcome: Outcome, window: Window
+) -> Judgement | None:
+    """The frame for one period, or None (with the reason recorded) when no rules apply."""
+    rule_set = rules.in_force(period.end) if period.end <= window.end else rules.nearest(period.end)
+    reportable = window.start <= period.end <= window.end
+    program = activity.enrollment.program
+    if rule_set is None:
+        if reportable:
+            outcome.not_billed.append(_not_billed(activity, period, Reason.NO_RULES, year=period.end.year))
+        return None
+    program_rule = rule_set.programs.get(program)
+    if program_rule is None:
+        if reportable:
+            outcome.not_billed.append(
+                _not_billed(activity, period, Reason.PROGRAM_NOT_IN_RULES, program=program, year=rule_set.year)
+            )
+        return None
+    return Judgement(activity=activity, rules=rule_set, program_rule=program_rule, period=period)
+
+
+def _enrollment_span_in(enrollment: Enrollment, window: Window) -> BillingPeriod | None:
+    start = max(enrollment.start, window.start)
+    end = min(enrollment.end or window.end, window.end)
+    return BillingPeriod(start, end) if start <= end else None
+
+
+def _not_billed(activity: EnrollmentActivity, period: BillingPeriod, reason: Reason, **facts: object) -> NotBilled:
+    return NotBilled(
+        patient=activity.patient.id,
+        enrollment=activity.enrollment.id,
+        program=activity.enrollment.program,
+        code=None,
+        period=period,
+        reason=reason,
+        message=explain(reason, **facts),
+    )

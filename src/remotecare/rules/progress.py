@@ -1,0 +1,79 @@
+"""What a period still open at the evaluation's end has, and still needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from remotecare.rules.counting import EnrollmentActivity
+from remotecare.rules.device_codes import days_in, min_days
+from remotecare.rules.judging import Judgement
+from remotecare.rules.results import InProgress
+from remotecare.rules.schema import Role
+from remotecare.rules.settings import PracticeSettings
+from remotecare.rules.time_codes import month_entries, time_codes
+
+
+def device_progress(judgement: Judgement, *, as_of: dt.date) -> InProgress:
+    """Days so far in the open 30-day period, the full threshold and the next one to reach."""
+    activity = judgement.activity
+    count = len([day for day in days_in(activity, judgement) if day <= as_of])
+    thresholds = sorted(
+        (min_days(judgement, code, rule), code)
+        for code, rule in judgement.rules.codes_of(activity.enrollment.program, Role.DEVICE_SUPPLY)
+        if rule.focus is None or rule.focus == activity.enrollment.focus
+    )
+    upcoming = [(days, code) for days, code in thresholds if days > count]
+    progress: dict[str, Any] = {
+        "kind": "days_with_data",
+        "days_with_data": count,
+        "days_needed": thresholds[-1][0] if thresholds else None,
+        "next_threshold": {"code": upcoming[0][1], "days": upcoming[0][0]} if upcoming else None,
+        "days_left": (judgement.period.end - as_of).days,
+    }
+    return _in_progress(activity, judgement, progress)
+
+
+def month_progress(judgement: Judgement, *, as_of: dt.date, settings: PracticeSettings) -> InProgress:
+    """Minutes so far this month, whether the interactive contact happened, and the next threshold."""
+    activity = judgement.activity
+    entries = [entry for entry in month_entries(judgement, settings) if entry.date <= as_of]
+    options: list[tuple[int, str, int]] = []  # (minutes still to go, code, threshold)
+    for code, rule in time_codes(judgement):
+        if rule.complex_only and not activity.enrollment.complex:
+            continue
+        assert rule.minutes is not None
+        counted = sum(entry.minutes for entry in entries if entry.performer in rule.performers)
+        threshold = rule.minutes
+        if counted >= threshold:
+            for add_on, add_rule in judgement.rules.add_ons_of(code):
+                assert add_rule.each_additional_minutes is not None
+                step = add_rule.each_additional_minutes
+                threshold = rule.minutes + step * ((counted - rule.minutes) // step + 1)
+                options.append((threshold - counted, add_on, threshold))
+            continue
+        options.append((threshold - counted, code, threshold))
+    codes = time_codes(judgement)
+    first = next((rule for _, rule in codes if not rule.complex_only or activity.enrollment.complex), None)
+    progress: dict[str, Any] = {
+        "kind": "minutes",
+        "minutes": sum(entry.minutes for entry in entries),
+        "minutes_needed": first.minutes if first else None,
+        "interactive_contact": any(entry.interactive for entry in entries),
+        "interactive_required": any(rule.interactive_communication for _, rule in codes),
+        "next_threshold": (
+            {"code": min(options)[1], "minutes": min(options)[2]} if options else None
+        ),
+        "days_left": (judgement.period.end - as_of).days,
+    }
+    return _in_progress(activity, judgement, progress)
+
+
+def _in_progress(activity: EnrollmentActivity, judgement: Judgement, progress: dict[str, Any]) -> InProgress:
+    return InProgress(
+        patient=activity.patient.id,
+        enrollment=activity.enrollment.id,
+        program=activity.enrollment.program,
+        period=judgement.period,
+        progress={**progress, "rules": judgement.rules.title},
+    )
