@@ -58,8 +58,14 @@ class FactsBuilder:
         assert consent_day is None or isinstance(consent_day, dt.date)
         self.enrollments.append(
             Enrollment(
-                id or f"e{len(self.enrollments) + 1}", patient, Program(program), start, end, consent_day,
-                RtmFocus(focus) if focus else None, complex,
+                id or f"e{len(self.enrollments) + 1}",
+                patient,
+                Program(program),
+                start,
+                end,
+                consent_day,
+                RtmFocus(focus) if focus else None,
+                complex,
             )
         )
         return self
@@ -121,8 +127,12 @@ class FactsBuilder:
 
     def build(self) -> CareFacts:
         return CareFacts(
-            tuple(self.patients), tuple(self.enrollments), tuple(self.devices), tuple(self.readings),
-            tuple(self.time_entries), tuple(self.encounters),
+            tuple(self.patients),
+            tuple(self.enrollments),
+            tuple(self.devices),
+            tuple(self.readings),
+            tuple(self.time_entries),
+            tuple(self.encounters),
         )
 
     def evaluate(self, start: dt.date, end: dt.date, *, settings: PracticeSettings | None = None) -> Evaluation:

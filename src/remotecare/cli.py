@@ -17,7 +17,9 @@ from remotecare.rules.diff import diff_rule_sets
 from remotecare.scenarios import ExpectedLine, ScenarioError, compare_expected, load_scenario
 
 app = typer.Typer(
-    help="RemoteCare: remote care management and exact CMS billing.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="RemoteCare: remote care management and exact CMS billing.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 rules_app = typer.Typer(help="Show the CMS rule sets RemoteCare bills by.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -111,13 +113,31 @@ def rules_show(year: Annotated[int, typer.Argument(help="Calendar year, e.g. 202
     except RulesError as exc:
         raise _fail(str(exc)) from exc
     table = Table(title=f"{rule_set.title} ({rule_set.effective} to {rule_set.expires}): {rule_set.summary}")
-    for column in ("code", "program", "role", "period", "threshold", "counts", "units", "also needs", "superv.", "pays"):
+    for column in (
+        "code",
+        "program",
+        "role",
+        "period",
+        "threshold",
+        "counts",
+        "units",
+        "also needs",
+        "superv.",
+        "pays",
+    ):
         table.add_column(column, overflow="fold")
     for code, rule in rule_set.codes.items():
         table.add_row(
-            code, str(rule.program), "retired" if rule.retired else str(rule.role), str(rule.period or "-"),
-            threshold_text(rule), performers_text(rule), units_text(rule), conditions_text(rule),
-            str(rule.supervision or "-"), "-" if rule.retired else rule.payment_text,
+            code,
+            str(rule.program),
+            "retired" if rule.retired else str(rule.role),
+            str(rule.period or "-"),
+            threshold_text(rule),
+            performers_text(rule),
+            units_text(rule),
+            conditions_text(rule),
+            str(rule.supervision or "-"),
+            "-" if rule.retired else rule.payment_text,
         )
     console = _console()
     console.print(table)
@@ -126,9 +146,11 @@ def rules_show(year: Annotated[int, typer.Argument(help="Calendar year, e.g. 202
         programs.add_column(column)
     for name, program in rule_set.programs.items():
         programs.add_row(
-            f"{name} ({program.label})", "required" if program.requires_established_patient else "-",
+            f"{name} ({program.label})",
+            "required" if program.requires_established_patient else "-",
             f"{program.min_conditions}+" if program.min_conditions else "-",
-            ", ".join(program.exclusive_with) or "-", ", ".join(program.yields_month_to) or "-",
+            ", ".join(program.exclusive_with) or "-",
+            ", ".join(program.yields_month_to) or "-",
             " then ".join(program.time_codes_in_order) or "-",
         )
     console.print(programs)
@@ -152,11 +174,14 @@ def rules_diff(
         table.add_column(column, overflow="fold")
     for change in changes:
         if not change.fields:
-            table.add_row(change.subject, change.kind, "", "", "")
+            table.add_row(change.subject, change.kind, "", "", change.label)
         for index, field in enumerate(change.fields):
             table.add_row(
-                change.subject if index == 0 else "", change.kind if index == 0 else "",
-                field.field, _cell(field.old), _cell(field.new),
+                change.subject if index == 0 else "",
+                change.kind if index == 0 else "",
+                field.field,
+                _cell(field.old),
+                _cell(field.new),
             )
     _console().print(table)
 

@@ -64,7 +64,10 @@ def _explain_missing_supply_code(judgement: Judgement) -> None:
         judgement.refuse(None, Reason.NO_FOCUS)
         return
     judgement.refuse(
-        None, Reason.NO_DEVICE_SUPPLY_CODE, year=judgement.rules.year, program=enrollment.program,
+        None,
+        Reason.NO_DEVICE_SUPPLY_CODE,
+        year=judgement.rules.year,
+        program=enrollment.program,
         focus=enrollment.focus,
     )
 
@@ -98,9 +101,7 @@ def _device_supply_codes(rules: RuleSet, activity: EnrollmentActivity) -> list[t
     return sorted(codes, key=lambda item: -(item[1].min_days or 0))
 
 
-def _bill_device_supply(
-    judgement: Judgement, supply: list[tuple[str, CodeRule]], days: list[dt.date]
-) -> str | None:
+def _bill_device_supply(judgement: Judgement, supply: list[tuple[str, CodeRule]], days: list[dt.date]) -> str | None:
     """One device-supply code per period, whichever's day range holds the count (policy rule 9)."""
     count = len(days)
     chosen = next(
@@ -157,7 +158,12 @@ def _judge_interpretation(judgement: Judgement, code: str, rule: CodeRule, setti
     assert rule.minutes is not None
     if minutes < rule.minutes:
         judgement.refuse(
-            code, Reason.NOT_ENOUGH_MINUTES, minutes=minutes, needed=rule.minutes, unit_of="", code=code,
+            code,
+            Reason.NOT_ENOUGH_MINUTES,
+            minutes=minutes,
+            needed=rule.minutes,
+            unit_of="",
+            code=code,
             performers=" of physician or QHP time",
         )
         return

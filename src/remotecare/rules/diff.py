@@ -25,6 +25,7 @@ class Change:
     subject: str  # "99454" or "program RPM"
     kind: str  # added | removed | retired | changed
     fields: tuple[FieldChange, ...] = ()
+    label: str = ""
 
 
 def diff_rule_sets(old: RuleSet, new: RuleSet) -> list[Change]:
@@ -51,11 +52,12 @@ def _diff_mapping(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
     for subject in sorted(old.keys() | new.keys()):
         before, after = old.get(subject), new.get(subject)
         if before is None:
-            changes.append(Change(subject, "retired" if after and after.get("retired") else "added"))
+            kind = "retired" if after and after.get("retired") else "added"
+            changes.append(Change(subject, kind, label=_label(after)))
         elif after is None:
-            changes.append(Change(subject, "removed"))
+            changes.append(Change(subject, "removed", label=_label(before)))
         elif after.get("retired") and not before.get("retired"):
-            changes.append(Change(subject, "retired"))
+            changes.append(Change(subject, "retired", label=_label(after)))
         else:
             fields = tuple(
                 FieldChange(name, before.get(name), after.get(name))
@@ -65,3 +67,7 @@ def _diff_mapping(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
             if fields:
                 changes.append(Change(subject, "changed", fields))
     return changes
+
+
+def _label(rule: dict[str, Any] | None) -> str:
+    return str((rule or {}).get("label") or "")

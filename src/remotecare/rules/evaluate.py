@@ -76,9 +76,7 @@ def _judge_device_periods(
     if activity.monitoring_start is None:
         span = _enrollment_span_in(enrollment, window)
         if span is not None:
-            outcome.not_billed.append(
-                _not_billed(activity, span, Reason.NO_MEDICAL_DEVICE, program=enrollment.program)
-            )
+            outcome.not_billed.append(_not_billed(activity, span, Reason.NO_MEDICAL_DEVICE, program=enrollment.program))
         return outcome
     state = EpisodeState()
     for period in device_periods(activity.monitoring_start, enrollment.end, through=window.end):

@@ -61,9 +61,7 @@ def month_progress(judgement: Judgement, *, as_of: dt.date, settings: PracticeSe
         "minutes_needed": first.minutes if first else None,
         "interactive_contact": any(entry.interactive for entry in entries),
         "interactive_required": any(rule.interactive_communication for _, rule in codes),
-        "next_threshold": (
-            {"code": min(options)[1], "minutes": min(options)[2]} if options else None
-        ),
+        "next_threshold": ({"code": min(options)[1], "minutes": min(options)[2]} if options else None),
         "days_left": (judgement.period.end - as_of).days,
     }
     return _in_progress(activity, judgement, progress)

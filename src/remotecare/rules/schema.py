@@ -97,9 +97,8 @@ class CodeRule(Frozen):
         missing = [name for name in needed[self.role] if getattr(self, name) is None]
         if missing:
             raise ValueError(f"role {self.role} needs {', '.join(missing)}")
-        if self.role in (Role.TREATMENT_TIME, Role.ADD_ON, Role.INTERPRETATION):
-            if not self.performers:
-                raise ValueError(f"role {self.role} needs performers")
+        if self.role in (Role.TREATMENT_TIME, Role.ADD_ON, Role.INTERPRETATION) and not self.performers:
+            raise ValueError(f"role {self.role} needs performers")
         return self
 
     @property

@@ -81,7 +81,9 @@ def judge_month(
     for primary, rule in primaries:
         for add_on, add_rule in add_ons[primary]:
             if primary != chosen:
-                judgement.refuse(add_on, Reason.PRIMARY_NOT_BILLED, code=add_on, primary=primary, month=judgement.period.month)
+                judgement.refuse(
+                    add_on, Reason.PRIMARY_NOT_BILLED, code=add_on, primary=primary, month=judgement.period.month
+                )
                 continue
             _bill_add_on(judgement, add_on, add_rule, rule, entries, settings)
     return judgement.outcome
@@ -100,7 +102,13 @@ def _first_failure(
         return Blocker(Reason.NOT_COMPLEX, {"code": code})
     minutes = sum(entry.minutes for entry in counted)
     if minutes < rule.minutes:
-        facts = {"minutes": minutes, "needed": rule.minutes, "unit_of": "", "code": code, "performers": _performer_words(rule)}
+        facts = {
+            "minutes": minutes,
+            "needed": rule.minutes,
+            "unit_of": "",
+            "code": code,
+            "performers": _performer_words(rule),
+        }
         return Blocker(Reason.NOT_ENOUGH_MINUTES, facts)
     if rule.interactive_communication and not any(entry.interactive for entry in entries):
         return Blocker(Reason.NO_INTERACTIVE_COMMUNICATION, {"month": judgement.period.month, "code": code})
@@ -111,8 +119,7 @@ def _first_failure(
 
 def _face_to_face_visit_by(judgement: Judgement) -> bool:
     return any(
-        encounter.face_to_face and encounter.date <= judgement.period.end
-        for encounter in judgement.activity.encounters
+        encounter.face_to_face and encounter.date <= judgement.period.end for encounter in judgement.activity.encounters
     )
 
 
@@ -131,8 +138,13 @@ def _bill_add_on(
     possible = max(0, (minutes - primary.minutes) // rule.each_additional_minutes)
     if possible == 0:
         judgement.refuse(
-            code, Reason.NOT_ENOUGH_MINUTES, minutes=minutes, needed=primary.minutes + rule.each_additional_minutes,
-            unit_of="a first unit of ", code=code, performers=_performer_words(rule),
+            code,
+            Reason.NOT_ENOUGH_MINUTES,
+            minutes=minutes,
+            needed=primary.minutes + rule.each_additional_minutes,
+            unit_of="a first unit of ",
+            code=code,
+            performers=_performer_words(rule),
         )
         return
     cap = settings.unit_cap(code, rule.units_per_period)

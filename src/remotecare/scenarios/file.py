@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +30,10 @@ class ScenarioError(Exception):
 class _Model(BaseModel):
     # Unknown keys are allowed (a file may carry notes); wrong types are not.
     model_config = ConfigDict(extra="ignore", strict=False)
+
+
+class _ForPatient(_Model):
+    patient: str
 
 
 class WindowIn(_Model):
@@ -58,7 +63,7 @@ class PatientIn(_Model):
         return value
 
 
-class EnrollmentIn(_Model):
+class EnrollmentIn(_ForPatient):
     id: str = Field(min_length=1)
     patient: str
     program: Program
@@ -75,7 +80,7 @@ class EnrollmentIn(_Model):
         return self
 
 
-class DeviceIn(_Model):
+class DeviceIn(_ForPatient):
     id: str = Field(min_length=1)
     patient: str
     program: Program
@@ -85,7 +90,7 @@ class DeviceIn(_Model):
     end: dt.date | None = None
 
 
-class ReadingIn(_Model):
+class ReadingIn(_ForPatient):
     patient: str
     device: str | None = None
     at: dt.datetime
@@ -101,7 +106,7 @@ class ReadingIn(_Model):
         return value
 
 
-class TimeIn(_Model):
+class TimeIn(_ForPatient):
     id: str | None = None
     patient: str
     program: Program
@@ -111,14 +116,14 @@ class TimeIn(_Model):
     interactive: bool = False
 
 
-class EncounterIn(_Model):
+class EncounterIn(_ForPatient):
     patient: str
     date: dt.date
     type: str
     face_to_face: bool = False
 
 
-class ExpectedIn(_Model):
+class ExpectedIn(_ForPatient):
     patient: str
     code: str
     units: int = Field(ge=1)
@@ -154,8 +159,7 @@ class Scenario(_Model):
                 for r in self.readings
             ),
             time_entries=tuple(
-                TimeEntry(t.patient, t.program, t.date, t.minutes, t.performer, t.interactive, t.id)
-                for t in self.time
+                TimeEntry(t.patient, t.program, t.date, t.minutes, t.performer, t.interactive, t.id) for t in self.time
             ),
             encounters=tuple(Encounter(c.patient, c.date, c.type, c.face_to_face) for c in self.encounters),
         )
@@ -205,14 +209,15 @@ def _reference_problems(scenario: Scenario) -> list[str]:
     _unique_ids("enrollments", [e.id for e in scenario.enrollments], problems)
     devices = {d.id: d for d in scenario.devices}
     _unique_ids("devices", [d.id for d in scenario.devices], problems)
-    for section, items in (
+    sections: tuple[tuple[str, Sequence[_ForPatient]], ...] = (
         ("enrollments", scenario.enrollments),
         ("devices", scenario.devices),
         ("readings", scenario.readings),
         ("time", scenario.time),
         ("encounters", scenario.encounters),
         ("expected", scenario.expected or []),
-    ):
+    )
+    for section, items in sections:
         for index, item in enumerate(items):
             if item.patient not in patients:
                 problems.append(f"{section}[{index}].patient: no patient with id {item.patient!r}")

@@ -51,9 +51,7 @@ def test_rpm_2026_device_tiers_at_2_and_16_days() -> None:
     assert device_case(2026, "RPM", 30) == Counter({"99453": 1, "99454": 1})
 
 
-@pytest.mark.parametrize(
-    ("focus", "code"), [("respiratory", "98976"), ("musculoskeletal", "98977"), ("cbt", "98978")]
-)
+@pytest.mark.parametrize(("focus", "code"), [("respiratory", "98976"), ("musculoskeletal", "98977"), ("cbt", "98978")])
 @pytest.mark.parametrize("year", [2022, 2023, 2024, 2025])
 def test_rtm_device_supply_needs_16_days_before_2026(year: int, focus: str, code: str) -> None:
     if code == "98978" and year == 2022:
@@ -94,12 +92,24 @@ def test_the_last_day_of_a_30_day_period_belongs_to_it() -> None:
 RPM_MINUTES = {
     2019: [(19, {}), (20, {"99457": 1}), (60, {"99457": 1})],
     **{
-        year: [(19, {}), (20, {"99457": 1}), (39, {"99457": 1}), (40, {"99457": 1, "99458": 1}),
-               (59, {"99457": 1, "99458": 1}), (60, {"99457": 1, "99458": 2})]
+        year: [
+            (19, {}),
+            (20, {"99457": 1}),
+            (39, {"99457": 1}),
+            (40, {"99457": 1, "99458": 1}),
+            (59, {"99457": 1, "99458": 1}),
+            (60, {"99457": 1, "99458": 2}),
+        ]
         for year in range(2020, 2026)
     },
-    2026: [(9, {}), (10, {"99470": 1}), (19, {"99470": 1}), (20, {"99457": 1}), (39, {"99457": 1}),
-           (40, {"99457": 1, "99458": 1})],
+    2026: [
+        (9, {}),
+        (10, {"99470": 1}),
+        (19, {"99470": 1}),
+        (20, {"99457": 1}),
+        (39, {"99457": 1}),
+        (40, {"99457": 1, "99458": 1}),
+    ],
 }
 
 
@@ -117,8 +127,17 @@ def test_99458_unit_cap(year: int, cap: int) -> None:
 
 
 RTM_MINUTES = {
-    **{year: [(19, {}), (20, {"98980": 1}), (39, {"98980": 1}), (40, {"98980": 1, "98981": 1}),
-              (60, {"98980": 1, "98981": 2}), (100, {"98980": 1, "98981": 2})] for year in range(2022, 2026)},
+    **{
+        year: [
+            (19, {}),
+            (20, {"98980": 1}),
+            (39, {"98980": 1}),
+            (40, {"98980": 1, "98981": 1}),
+            (60, {"98980": 1, "98981": 2}),
+            (100, {"98980": 1, "98981": 2}),
+        ]
+        for year in range(2022, 2026)
+    },
     2026: [(9, {}), (10, {"98979": 1}), (19, {"98979": 1}), (20, {"98980": 1}), (40, {"98980": 1, "98981": 1})],
 }
 
@@ -134,8 +153,15 @@ def test_rtm_treatment_minutes(year: int, minutes: int, expected: dict[str, int]
 @pytest.mark.parametrize("year", [2023, 2024, 2025, 2026])
 @pytest.mark.parametrize(
     ("minutes", "expected"),
-    [(29, {}), (30, {"G3002": 1}), (44, {"G3002": 1}), (45, {"G3002": 1, "G3003": 1}),
-     (59, {"G3002": 1, "G3003": 1}), (60, {"G3002": 1, "G3003": 2}), (120, {"G3002": 1, "G3003": 6})],
+    [
+        (29, {}),
+        (30, {"G3002": 1}),
+        (44, {"G3002": 1}),
+        (45, {"G3002": 1, "G3003": 1}),
+        (59, {"G3002": 1, "G3003": 1}),
+        (60, {"G3002": 1, "G3003": 2}),
+        (120, {"G3002": 1, "G3003": 6}),
+    ],
 )
 def test_cpm_physician_minutes(year: int, minutes: int, expected: dict[str, int]) -> None:
     assert minutes_case(year, "CPM", minutes, performer="physician") == Counter(expected)
@@ -146,7 +172,7 @@ def test_no_cpm_before_2023(year: int) -> None:
     assert minutes_case(year, "CPM", 60, performer="physician") == Counter()
 
 
-CCM_ADD_ON = {2019: None, 2020: "G2058", **{year: "99439" for year in range(2021, 2027)}}
+CCM_ADD_ON = {2019: None, 2020: "G2058", **dict.fromkeys(range(2021, 2027), "99439")}
 
 
 @pytest.mark.parametrize("year", YEARS)

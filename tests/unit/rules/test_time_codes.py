@@ -29,7 +29,9 @@ def test_a_minute_counts_only_toward_the_program_it_is_logged_under() -> None:
 
 def test_an_entry_sent_twice_under_one_id_counts_once() -> None:
     facts = FactsBuilder().patient().enroll("RPM", MAY)
-    facts.time(MAY, 15, program="RPM", interactive=True, id="t1").time(MAY, 15, program="RPM", interactive=True, id="t1")
+    facts.time(MAY, 15, program="RPM", interactive=True, id="t1").time(
+        MAY, 15, program="RPM", interactive=True, id="t1"
+    )
     assert codes(facts.evaluate(MAY, MAY_END)) == set()
     facts.time(MAY, 5, program="RPM", id="t2")
     assert codes(facts.evaluate(MAY, MAY_END)) == {"99457"}
@@ -61,7 +63,9 @@ def test_a_practice_can_cap_uncapped_add_ons() -> None:
 
 def test_cpm_needs_a_face_to_face_visit_before_its_first_month_only() -> None:
     facts = FactsBuilder().patient().enroll("CPM", MAY)
-    facts.time(MAY, 30, program="CPM", performer="physician").time(dt.date(2025, 6, 2), 30, program="CPM", performer="physician")
+    facts.time(MAY, 30, program="CPM", performer="physician").time(
+        dt.date(2025, 6, 2), 30, program="CPM", performer="physician"
+    )
     facts.time(dt.date(2025, 7, 2), 30, program="CPM", performer="physician")
     facts.visit(dt.date(2025, 6, 20))
     result = facts.evaluate(MAY, dt.date(2025, 7, 31))
