@@ -75,4 +75,6 @@ def winning_rivals(enrollments: Iterable[Enrollment]) -> dict[str, list[Enrollme
             for other in by_patient[mine.patient]
             if other.program != mine.program and (other.start, order.index(other.program)) < rank
         ]
+        # Deterministic whatever the input order: the earliest winner is named first.
+        rivals[mine.id].sort(key=lambda e: (e.start, order.index(e.program), e.id))
     return rivals

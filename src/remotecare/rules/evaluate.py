@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from remotecare.domain.facts import CareFacts, Window
@@ -49,13 +51,17 @@ def evaluate_activities(
         activities,
         key=lambda a: (a.enrollment.program in yielding, a.enrollment.start, a.enrollment.id),
     )
+    episodes: dict[tuple[str, Program], list[EnrollmentActivity]] = defaultdict(list)
+    for activity in activities:
+        episodes[(activity.patient.id, activity.enrollment.program)].append(activity)
     billed_months: BilledMonths = {}
     outcome = Outcome()
     for activity in ordered:
         mine = rivals[activity.enrollment.id]
         if activity.enrollment.program in DEVICE_PROGRAMS:
             outcome.extend(_judge_device_periods(activity, mine, rules, window, settings))
-        outcome.extend(_judge_months(activity, mine, rules, window, settings, billed_months))
+        siblings = episodes[(activity.patient.id, activity.enrollment.program)]
+        outcome.extend(_judge_months(activity, siblings, mine, rules, window, settings, billed_months))
     return Evaluation(
         rules=rules.nearest(window.end).title,
         lines=tuple(sorted(outcome.lines, key=lambda line: line.sort_key())),
@@ -94,6 +100,7 @@ def _judge_device_periods(
 
 def _judge_months(
     activity: EnrollmentActivity,
+    siblings: Sequence[EnrollmentActivity],
     rivals: Sequence[Enrollment],
     rules: RuleBook,
     window: Window,
@@ -108,6 +115,16 @@ def _judge_months(
         judgement = _judgement(activity, month, rules, outcome, window)
         if judgement is None or not judgement.program_rule.time_codes_in_order:
             continue
+        owner = _month_owner(siblings, month)
+        if owner is not activity:
+            # One month, one judgement: the program's latest episode in it takes every minute.
+            if window.start <= month.end <= window.end:
+                judgement.refuse(
+                    None, Reason.MONTH_JUDGED_UNDER_OTHER_EPISODE, month=month.month, other=owner.enrollment.id
+                )
+                outcome.extend(judgement.outcome)
+            continue
+        judgement.activity = _with_minutes_of(activity, siblings, month)
         if month.end > window.end:
             outcome.in_progress.append(month_progress(judgement, as_of=window.end, settings=settings))
             break
@@ -128,12 +145,25 @@ def _month_blocker(
     for other in judgement.program_rule.yields_month_to:
         if (patient, other, month.month) in billed_months:
             return Blocker(Reason.YIELDS_TO_PROGRAM, {"other": other, "month": month.month, "program": program})
-    earlier = billed_months.get((patient, program, month.month))
-    if earlier is not None and earlier != activity.enrollment.id:
-        return Blocker(
-            Reason.ALREADY_BILLED_THIS_MONTH, {"code": f"{program} time", "month": month.month, "other": earlier}
-        )
     return None
+
+
+def _month_owner(siblings: Sequence[EnrollmentActivity], month: BillingPeriod) -> EnrollmentActivity:
+    in_month = [s for s in siblings if s.enrollment.overlaps(month.start, month.end)]
+    return max(in_month, key=lambda s: (s.enrollment.start, s.enrollment.id))
+
+
+def _with_minutes_of(
+    owner: EnrollmentActivity, siblings: Sequence[EnrollmentActivity], month: BillingPeriod
+) -> EnrollmentActivity:
+    """The owner of a month shared by two episodes counts the minutes of both (policy rule 1)."""
+    if len(siblings) == 1:
+        return owner
+    entries = sorted(
+        {entry for sibling in siblings for entry in sibling.time_entries if month.contains(entry.date)},
+        key=lambda e: (e.date, e.performer, e.minutes, e.interactive, e.id or ""),
+    )
+    return dataclasses.replace(owner, time_entries=tuple(entries))
 
 
 def _judgement(

@@ -14,7 +14,7 @@ class Reason(StrEnum):
     TOO_FEW_CONDITIONS = "too_few_conditions"
     OTHER_PROGRAM_BILLED = "other_program_billed"
     YIELDS_TO_PROGRAM = "yields_to_program"
-    ALREADY_BILLED_THIS_MONTH = "already_billed_this_month"
+    MONTH_JUDGED_UNDER_OTHER_EPISODE = "month_judged_under_other_episode"
     NO_MEDICAL_DEVICE = "no_medical_device"
     NO_FOCUS = "no_focus"
     NO_DEVICE_SUPPLY_CODE = "no_device_supply_code"
@@ -46,7 +46,9 @@ MESSAGES: dict[Reason, str] = {
         " RPM and RTM are never billed for one patient in overlapping periods."
     ),
     Reason.YIELDS_TO_PROGRAM: "{other} is billed for this patient in {month}, so {program} is not.",
-    Reason.ALREADY_BILLED_THIS_MONTH: "{code} is already billed for {month} under enrollment {other}.",
+    Reason.MONTH_JUDGED_UNDER_OTHER_EPISODE: (
+        "{month} is shared with the later episode {other}, which is judged on the minutes of both."
+    ),
     Reason.NO_MEDICAL_DEVICE: (
         "No medical device is assigned to the patient for {program} during this enrollment,"
         " so no day of data can count."

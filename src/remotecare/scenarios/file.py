@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 from remotecare.domain.devices import Device, Reading
 from remotecare.domain.encounters import Encounter
@@ -50,7 +50,7 @@ class WindowIn(_Model):
 class PatientIn(_Model):
     id: str = Field(min_length=1)
     timezone: str
-    established: bool = False
+    established: StrictBool = False
     conditions: list[str] = []
 
     @field_validator("timezone")
@@ -71,7 +71,7 @@ class EnrollmentIn(_ForPatient):
     end: dt.date | None = None
     consent: dt.date | None = None
     focus: RtmFocus | None = None
-    complex: bool = False
+    complex: StrictBool = False
 
     @model_validator(mode="after")
     def _ordered(self) -> EnrollmentIn:
@@ -85,7 +85,7 @@ class DeviceIn(_ForPatient):
     patient: str
     program: Program
     kind: str = "unspecified"
-    medical_device: bool
+    medical_device: StrictBool
     start: dt.date | None = None
     end: dt.date | None = None
 
@@ -96,7 +96,14 @@ class ReadingIn(_ForPatient):
     at: dt.datetime
     type: str
     values: dict[str, Any] = {}
-    manual: bool = False
+    manual: StrictBool = False
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _is_iso_text(cls, value: object) -> object:
+        if not isinstance(value, str):
+            raise ValueError("write the instant as ISO 8601 text with a UTC offset, e.g. 2026-10-01T07:55:00-05:00")
+        return value
 
     @field_validator("at")
     @classmethod
@@ -113,14 +120,14 @@ class TimeIn(_ForPatient):
     date: dt.date
     minutes: int = Field(ge=1, le=24 * 60)
     performer: Performer
-    interactive: bool = False
+    interactive: StrictBool = False
 
 
 class EncounterIn(_ForPatient):
     patient: str
     date: dt.date
     type: str
-    face_to_face: bool = False
+    face_to_face: StrictBool = False
 
 
 class ExpectedIn(_ForPatient):
