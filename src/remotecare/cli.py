@@ -23,6 +23,10 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Show the CMS rule sets RemoteCare bills by.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="People who log in.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 BAD_INPUT = 2
 
@@ -184,6 +188,71 @@ def rules_diff(
                 _cell(field.new),
             )
     _console().print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Bring the database (REMOTECARE_DATABASE_URL, default: a SQLite file) up to date."""
+    from remotecare.config import get_settings
+    from remotecare.store.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url, revision)
+    typer.echo(f"database at {revision}: {_redact(url)}")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Login e-mail.")],
+    practice: Annotated[str, typer.Option(help="Practice name; created if new.")],
+    role: Annotated[str, typer.Option(help="admin, physician, clinical_staff, biller or integrator.")] = "admin",
+    full_name: Annotated[str, typer.Option(help="Name shown in the audit trail.")] = "Administrator",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="REMOTECARE_NEW_PASSWORD")
+    ] = "",
+) -> None:
+    """Create a user (the first admin of a practice, typically)."""
+    from remotecare.config import get_settings
+    from remotecare.services.accounts import AccountError, create_user
+    from remotecare.store.models import Role
+    from remotecare.store.session import make_engine, make_session_factory, unit_of_work
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise _fail(f"role: one of {', '.join(r.value for r in Role)}") from None
+    engine = make_engine(get_settings().database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            user = create_user(
+                session, email=email, password=password, role=chosen, full_name=full_name, practice_name=practice
+            )
+            typer.echo(f"created {user.role} {user.email} (user {user.id}) in practice {user.practice_id}")
+    except AccountError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Run the HTTP API (migrating the database first)."""
+    import uvicorn
+
+    from remotecare.api.app import create_app
+    from remotecare.config import get_settings
+    from remotecare.store.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+def _redact(url: str) -> str:
+    head, at, tail = url.rpartition("@")
+    return f"{head.split('://')[0]}://***@{tail}" if at else url
 
 
 def _cell(value: object) -> str:

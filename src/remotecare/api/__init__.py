@@ -1,0 +1,1 @@
+"""The HTTP API: authenticated, role-based, scoped to the caller's practice, audited."""

@@ -1,0 +1,40 @@
+"""Build the FastAPI application: the one place where the parts are wired together."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from remotecare import __version__
+from remotecare.api.crud import crud_router
+from remotecare.api.errors import install_error_handlers
+from remotecare.api.resources import RESOURCES
+from remotecare.api.routes import admin, auth
+from remotecare.api.security import LoginRateLimiter
+from remotecare.config import Settings, get_settings
+from remotecare.store.session import make_engine, make_session_factory
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="RemoteCare API",
+        version=__version__,
+        description="Remote care management and CMS billing. Every call that touches patient data is "
+        "authenticated, scoped to the caller's practice and written to the audit trail.",
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.login_limiter = LoginRateLimiter(settings.login_attempts_per_window, settings.login_window_seconds)
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(auth.router)
+    app.include_router(admin.router)
+    for resource in RESOURCES:
+        app.include_router(crud_router(resource))
+    return app

@@ -1,0 +1,49 @@
+"""The audit trail: every read and write of patient data, appended in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from remotecare.api.deps import Principal
+from remotecare.store.models import AuditEvent
+
+
+def record(
+    session: Session,
+    request: Request,
+    principal: Principal | None,
+    *,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    practice_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> None:
+    client = request.client.host if request.client else None
+    session.add(
+        AuditEvent(
+            practice_id=principal.practice_id if principal else practice_id,
+            actor_type=principal.kind if principal else "anonymous",
+            actor_id=principal.id if principal else None,
+            actor_label=(principal.label if principal else actor_label) or "anonymous",
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            ip=client,
+            user_agent=(request.headers.get("user-agent") or "")[:256] or None,
+            path=request.url.path[:256],
+            detail=detail or {},
+        )
+    )
+
+
+def record_list(
+    session: Session, request: Request, principal: Principal, *, entity: str, ids: Iterable[int], query: dict[str, Any]
+) -> None:
+    """A list read names every record it returned."""
+    record(session, request, principal, action="list", entity=entity, detail={"ids": list(ids), "query": query})

@@ -1,0 +1,210 @@
+"""Routes for one entity: list (filtered, paged), read, create and update, scoped and audited.
+
+No `from __future__ import annotations` here: FastAPI reads the endpoints'
+annotations at run time, and they name each resource's own schemas.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from remotecare.api import audit
+from remotecare.api.deps import Principal, SessionDep, require
+from remotecare.api.errors import ApiError, not_found
+from remotecare.api.schemas.common import Page
+from remotecare.store.base import Base
+
+# (session, principal, values) -> values to store; raises ApiError naming the field.
+Prepare = Callable[[Session, Principal, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Resource:
+    path: str  # "/patients"
+    entity: str  # "patient", as written to the audit trail
+    model: type[Base]
+    public: type[BaseModel]
+    filters: type[BaseModel]
+    read: str  # permission names from permissions.PERMISSIONS
+    write: str
+    create: type[BaseModel] | None = None
+    update: type[BaseModel] | None = None
+    references: dict[str, type[Base]] = field(default_factory=dict)  # body field -> practice-scoped table
+    prepare_create: Prepare | None = None
+    prepare_update: Prepare | None = None
+    order_by: str = "id"
+
+
+def scoped(model: type[Base], principal: Principal) -> Select[Any]:
+    return select(model).where(model.practice_id == principal.practice_id)  # type: ignore[attr-defined]
+
+
+def load_scoped(session: Session, model: type[Base], principal: Principal, entity: str, item_id: int) -> Any:
+    row = session.scalar(scoped(model, principal).where(model.id == item_id))  # type: ignore[attr-defined]
+    if row is None:
+        raise not_found(entity, item_id)
+    return row
+
+
+def check_references(
+    session: Session, principal: Principal, references: dict[str, type[Base]], values: dict[str, Any]
+) -> None:
+    """A body that names another record must name one in the caller's own practice."""
+    for name, model in references.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        exists = session.scalar(
+            select(func.count())
+            .select_from(model)
+            .where(
+                model.id == value,  # type: ignore[attr-defined]
+                model.practice_id == principal.practice_id,  # type: ignore[attr-defined]
+            )
+        )
+        if not exists:
+            raise ApiError(422, "unknown_reference", f"{name}: no record {value} in this practice.", name)
+
+
+def apply_filters(query: Select[Any], model: type[Base], filters: BaseModel) -> Select[Any]:
+    for name, value in filters.model_dump(exclude_none=True).items():
+        if name.endswith("_from"):
+            query = query.where(getattr(model, name.removesuffix("_from")) >= value)
+        elif name.endswith("_to"):
+            query = query.where(getattr(model, name.removesuffix("_to")) <= value)
+        else:
+            query = query.where(getattr(model, name) == value)
+    return query
+
+
+def crud_router(resource: Resource) -> APIRouter:
+    router = APIRouter(prefix=resource.path, tags=[resource.entity])
+    read_guard = require(resource.read)
+    write_guard = require(resource.write)
+    Public, Filters = resource.public, resource.filters  # noqa: N806 - classes
+
+    @router.get("", response_model=Page[Public], summary=f"List {resource.entity} records")  # type: ignore[valid-type]
+    def list_items(
+        request: Request,
+        session: SessionDep,
+        principal: Annotated[Principal, Depends(read_guard)],
+        filters: Annotated[Filters, Query()],  # type: ignore[valid-type]
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ) -> Any:
+        query = apply_filters(scoped(resource.model, principal), resource.model, filters)
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        order = getattr(resource.model, resource.order_by)
+        rows = list(session.scalars(query.order_by(order, resource.model.id).limit(limit).offset(offset)))  # type: ignore[attr-defined]
+        audit.record_list(
+            session,
+            request,
+            principal,
+            entity=resource.entity,
+            ids=[row.id for row in rows],
+            query={**filters.model_dump(mode="json", exclude_none=True), "limit": limit, "offset": offset},  # type: ignore[attr-defined]
+        )
+        session.commit()
+        return {"items": rows, "total": total, "limit": limit, "offset": offset}
+
+    @router.get("/{item_id}", response_model=Public, summary=f"Read one {resource.entity}")
+    def get_item(
+        item_id: int, request: Request, session: SessionDep, principal: Annotated[Principal, Depends(read_guard)]
+    ) -> Any:
+        row = _load_or_record_miss(session, request, principal, resource, item_id)
+        audit.record(session, request, principal, action="read", entity=resource.entity, entity_id=item_id)
+        session.commit()
+        return row
+
+    if resource.create is not None:
+        Create = resource.create  # noqa: N806
+
+        @router.post("", response_model=Public, status_code=201, summary=f"Create a {resource.entity}")
+        def create_item(
+            body: Create,  # type: ignore[valid-type]
+            request: Request,
+            response: Response,
+            session: SessionDep,
+            principal: Annotated[Principal, Depends(write_guard)],
+        ) -> Any:
+            values = body.model_dump()  # type: ignore[attr-defined]
+            check_references(session, principal, resource.references, values)
+            if resource.prepare_create is not None:
+                values = resource.prepare_create(session, principal, values)
+            row = resource.model(**values, practice_id=principal.practice_id)
+            session.add(row)
+            session.flush()
+            audit.record(session, request, principal, action="create", entity=resource.entity, entity_id=row.id)  # type: ignore[attr-defined]
+            session.commit()
+            response.headers["Location"] = f"{resource.path}/{row.id}"  # type: ignore[attr-defined]
+            return row
+
+    if resource.update is not None:
+        Update = resource.update  # noqa: N806
+
+        @router.patch("/{item_id}", response_model=Public, summary=f"Change a {resource.entity}")
+        def update_item(
+            item_id: int,
+            body: Update,  # type: ignore[valid-type]
+            request: Request,
+            session: SessionDep,
+            principal: Annotated[Principal, Depends(write_guard)],
+        ) -> Any:
+            row = _load_or_record_miss(session, request, principal, resource, item_id)
+            changes = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+            version = changes.pop("version")
+            if row.version != version:
+                raise ApiError(
+                    409,
+                    "conflict",
+                    f"version: the record is at version {row.version}, not {version}; "
+                    "read it again and re-apply your change.",
+                    "version",
+                )
+            check_references(session, principal, resource.references, changes)
+            if resource.prepare_update is not None:
+                changes = resource.prepare_update(session, principal, changes)
+            before = {name: _jsonable(getattr(row, name)) for name in changes}
+            for name, value in changes.items():
+                setattr(row, name, value)
+            session.flush()  # the UPDATE names the version read: a concurrent writer gets 409
+            after = {name: _jsonable(getattr(row, name)) for name in changes}
+            audit.record(
+                session,
+                request,
+                principal,
+                action="update",
+                entity=resource.entity,
+                entity_id=item_id,
+                detail={"before": before, "after": after},
+            )
+            session.commit()
+            return row
+
+    return router
+
+
+def _load_or_record_miss(
+    session: Session, request: Request, principal: Principal, resource: Resource, item_id: int
+) -> Any:
+    try:
+        return load_scoped(session, resource.model, principal, resource.entity, item_id)
+    except ApiError:
+        # Asking for a record outside one's practice is worth an auditor's eye.
+        audit.record(session, request, principal, action="not_found", entity=resource.entity, entity_id=item_id)
+        session.commit()
+        raise
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list | dict | str | int | float | bool) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,235 @@
+"""The entities served by the generic routes, with what each needs checked or derived."""
+
+import hashlib
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from remotecare.api.crud import Resource
+from remotecare.api.deps import Principal
+from remotecare.api.errors import ApiError
+from remotecare.api.schemas import admin, care, devices, patients, work
+from remotecare.api.security import hash_password
+from remotecare.domain.time_entries import Performer
+from remotecare.store import models
+from remotecare.store.base import Base, utc_now
+
+PERFORMER_BY_ROLE = {models.Role.PHYSICIAN: Performer.PHYSICIAN, models.Role.CLINICAL_STAFF: Performer.CLINICAL_STAFF}
+
+
+def _refuse_duplicate(session: Session, model: type[Base], principal: Principal, field: str, value: Any) -> None:
+    query = select(func.count()).select_from(model).where(getattr(model, field) == value)
+    if hasattr(model, "practice_id") and field != "email":
+        query = query.where(model.practice_id == principal.practice_id)
+    if session.scalar(query):
+        raise ApiError(409, "duplicate", f"{field}: {value!r} is already on file.", field)
+
+
+def prepare_patient(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+    if "medicare_id" in values and values["medicare_id"] is not None:
+        _refuse_duplicate(session, models.Patient, principal, "medicare_id", values["medicare_id"])
+    return values
+
+
+def prepare_device(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+    _refuse_duplicate(session, models.Device, principal, "serial", values["serial"])
+    return values
+
+
+def prepare_observation(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+    patient = session.get(models.Patient, values["patient_id"])
+    assert patient is not None  # checked as a reference first
+    if values["effective_at"] > utc_now():
+        raise ApiError(422, "invalid", "effective_at: is in the future.", "effective_at")
+    key_source = values.get("external_id") or json.dumps(
+        [
+            values["patient_id"],
+            values.get("device_id"),
+            values["type"],
+            values["effective_at"].isoformat(),
+            values["values"],
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    content_key = hashlib.sha256(str(key_source).encode()).hexdigest()
+    _refuse_duplicate(session, models.Observation, principal, "content_key", content_key)
+    local_date = values["effective_at"].astimezone(ZoneInfo(patient.timezone)).date()
+    return {**values, "local_date": local_date, "content_key": content_key, "source": "api"}
+
+
+def prepare_time_entry(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+    user_id = values.get("user_id")
+    if user_id is None:
+        if principal.kind != "user":
+            raise ApiError(422, "invalid", "user_id: required when an integration logs time.", "user_id")
+        user_id = principal.id
+    user = session.get(models.User, user_id)
+    if user is None or user.practice_id != principal.practice_id:
+        raise ApiError(422, "unknown_reference", f"user_id: no user {user_id} in this practice.", "user_id")
+    performer = PERFORMER_BY_ROLE.get(user.role)
+    if performer is None:
+        raise ApiError(422, "invalid", f"user_id: a {user.role}'s time is not clinical time.", "user_id")
+    started, ended = values.get("started_at"), values.get("ended_at")
+    if started and ended and ended <= started:
+        raise ApiError(422, "invalid", "ended_at: is not after started_at.", "ended_at")
+    return {**values, "user_id": user_id, "performer": performer}
+
+
+def prepare_user(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+    if "email" in values:
+        values = {**values, "email": values["email"].lower()}
+        _refuse_duplicate(session, models.User, principal, "email", values["email"])
+    if values.get("password") is not None:
+        values = {**values, "password_hash": hash_password(values["password"])}
+    values.pop("password", None)
+    return values
+
+
+def _resource(path: str, entity: str, model: type[Base], family: Any, read: str, write: str, **extra: Any) -> Resource:
+    name = family.__name__
+    return Resource(
+        path=path,
+        entity=entity,
+        model=model,
+        read=read,
+        write=write,
+        public=getattr(family, f"{name}Public"),
+        filters=getattr(family, f"{name}Filter"),
+        create=getattr(family, f"{name}Create", None),
+        update=getattr(family, f"{name}Update", None),
+        **extra,
+    )
+
+
+class _Family:
+    """Schema families looked up by name: XCreate, XUpdate, XPublic, XFilter."""
+
+    def __init__(self, name: str, module: Any) -> None:
+        self.__name__ = name
+        for suffix in ("Create", "Update", "Public", "Filter"):
+            if hasattr(module, name + suffix):
+                setattr(self, name + suffix, getattr(module, name + suffix))
+
+
+PATIENT_REF = {"patient_id": models.Patient}
+
+RESOURCES = [
+    _resource(
+        "/patients",
+        "patient",
+        models.Patient,
+        _Family("Patient", patients),
+        "patients:read",
+        "patients:write",
+        prepare_create=prepare_patient,
+        order_by="family_name",
+    ),
+    _resource(
+        "/consents",
+        "consent",
+        models.Consent,
+        _Family("Consent", care),
+        "care:read",
+        "care:write",
+        references=PATIENT_REF,
+    ),
+    _resource(
+        "/enrollments",
+        "enrollment",
+        models.Enrollment,
+        _Family("Enrollment", care),
+        "care:read",
+        "care:write",
+        references={**PATIENT_REF, "billing_provider_id": models.User},
+    ),
+    _resource(
+        "/encounters",
+        "encounter",
+        models.Encounter,
+        _Family("Encounter", care),
+        "care:read",
+        "care:write",
+        references=PATIENT_REF,
+    ),
+    _resource(
+        "/care-plans",
+        "care_plan",
+        models.CarePlan,
+        _Family("CarePlan", care),
+        "care:read",
+        "care:write",
+        references=PATIENT_REF,
+    ),
+    _resource(
+        "/devices",
+        "device",
+        models.Device,
+        _Family("Device", devices),
+        "devices:read",
+        "devices:write",
+        prepare_create=prepare_device,
+    ),
+    _resource(
+        "/device-assignments",
+        "device_assignment",
+        models.DeviceAssignment,
+        _Family("DeviceAssignment", devices),
+        "devices:read",
+        "devices:write",
+        references={**PATIENT_REF, "device_id": models.Device},
+    ),
+    _resource(
+        "/observations",
+        "observation",
+        models.Observation,
+        _Family("Observation", devices),
+        "observations:read",
+        "observations:write",
+        references={**PATIENT_REF, "device_id": models.Device},
+        prepare_create=prepare_observation,
+        order_by="effective_at",
+    ),
+    _resource(
+        "/time-entries",
+        "time_entry",
+        models.TimeEntry,
+        _Family("TimeEntry", work),
+        "care:read",
+        "care:write",
+        references=PATIENT_REF,
+        prepare_create=prepare_time_entry,
+        order_by="service_date",
+    ),
+    _resource(
+        "/alerts",
+        "alert",
+        models.Alert,
+        _Family("Alert", work),
+        "alerts:read",
+        "alerts:write",
+        references={**PATIENT_REF, "observation_id": models.Observation},
+    ),
+    _resource(
+        "/claim-lines",
+        "claim_line",
+        models.ClaimLine,
+        _Family("ClaimLine", work),
+        "claims:read",
+        "claims:write",
+        order_by="service_date",
+    ),
+    _resource(
+        "/users",
+        "user",
+        models.User,
+        _Family("User", admin),
+        "users:read",
+        "users:write",
+        prepare_create=prepare_user,
+        prepare_update=prepare_user,
+    ),
+]

@@ -1,0 +1,1 @@
+"""Routes that are not plain records: logins, the practice, API keys and the audit trail."""

@@ -1,0 +1,1 @@
+"""Request and response bodies: one family per entity (XCreate, XUpdate, XPublic)."""

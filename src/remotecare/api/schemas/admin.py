@@ -1,0 +1,113 @@
+"""Practice, users, API keys, the audit trail and logins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import EmailStr, Field
+
+from remotecare.api.schemas.common import Input, Output, Versioned
+from remotecare.store.models import Role
+
+
+class PracticePublic(Output):
+    id: int
+    name: str
+    npi: str | None
+    timezone: str
+
+
+class UserCreate(Input):
+    email: EmailStr = Field(max_length=254)
+    full_name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: str = Field(min_length=12, max_length=256)
+
+
+class UserUpdate(Versioned):
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=12, max_length=256)
+
+
+class UserPublic(Output):
+    id: int
+    email: str
+    full_name: str
+    role: Role
+    active: bool
+    version: int
+
+
+class UserFilter(Input):
+    role: Role | None = None
+    active: bool | None = None
+
+
+class ApiKeyCreate(Input):
+    name: str = Field(min_length=1, max_length=120)
+    scope: str = Field(default="ingest", pattern="^ingest$")
+
+
+class ApiKeyPublic(Output):
+    id: int
+    name: str
+    prefix: str
+    scope: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str = Field(description="Shown once: only its hash is stored.")
+
+
+class ApiKeyFilter(Input):
+    pass
+
+
+class AuditEventPublic(Output):
+    id: int
+    at: dt.datetime
+    actor_type: str
+    actor_id: int | None
+    actor_label: str
+    action: str
+    entity: str
+    entity_id: str | None
+    ip: str | None
+    user_agent: str | None
+    path: str | None
+    detail: dict[str, Any]
+
+
+class AuditEventFilter(Input):
+    entity: str | None = Field(default=None, max_length=40)
+    entity_id: str | None = Field(default=None, max_length=64)
+    action: str | None = Field(default=None, max_length=16)
+    actor_label: str | None = Field(default=None, max_length=254)
+    at_from: dt.datetime | None = None
+    at_to: dt.datetime | None = None
+
+
+class LoginRequest(Input):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LoginResponse(Output):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: dt.datetime
+    user: UserPublic
+
+
+class Me(Output):
+    kind: str
+    id: int
+    practice_id: int
+    role: Role
+    label: str

@@ -1,0 +1,146 @@
+"""Consents, enrollments, encounters and care plans."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from remotecare.api.schemas.common import CareDate, Input, Note, Output, Versioned
+from remotecare.domain.programs import Program, RtmFocus
+
+
+class ConsentCreate(Input):
+    patient_id: int
+    program: Program
+    obtained_on: CareDate
+    method: Literal["verbal", "written"]
+    revoked_on: CareDate | None = None
+    note: Note | None = None
+
+
+class ConsentUpdate(Versioned):
+    revoked_on: CareDate | None = None
+    note: Note | None = None
+
+
+class ConsentPublic(Output):
+    id: int
+    patient_id: int
+    program: Program
+    obtained_on: dt.date
+    method: str
+    revoked_on: dt.date | None
+    note: str | None
+    version: int
+
+
+class ConsentFilter(Input):
+    patient_id: int | None = None
+    program: Program | None = None
+
+
+class EnrollmentCreate(Input):
+    patient_id: int
+    program: Program
+    start_date: CareDate
+    end_date: CareDate | None = None
+    focus: RtmFocus | None = None
+    complex: bool = False
+    billing_provider_id: int | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> EnrollmentCreate:
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        if self.focus is not None and self.program != Program.RTM:
+            raise ValueError("focus applies to RTM enrollments only")
+        return self
+
+
+class EnrollmentUpdate(Versioned):
+    end_date: CareDate | None = None
+    focus: RtmFocus | None = None
+    complex: bool | None = None
+    billing_provider_id: int | None = None
+
+
+class EnrollmentPublic(Output):
+    id: int
+    patient_id: int
+    program: Program
+    start_date: dt.date
+    end_date: dt.date | None
+    focus: RtmFocus | None
+    complex: bool
+    billing_provider_id: int | None
+    version: int
+
+
+class EnrollmentFilter(Input):
+    patient_id: int | None = None
+    program: Program | None = None
+
+
+class EncounterCreate(Input):
+    patient_id: int
+    date: CareDate
+    type: str = Field(min_length=1, max_length=40)
+    face_to_face: bool = False
+    note: Note | None = None
+
+
+class EncounterUpdate(Versioned):
+    date: CareDate | None = None
+    type: str | None = Field(default=None, min_length=1, max_length=40)
+    face_to_face: bool | None = None
+    note: Note | None = None
+
+
+class EncounterPublic(Output):
+    id: int
+    patient_id: int
+    date: dt.date
+    type: str
+    face_to_face: bool
+    note: str | None
+    version: int
+
+
+class EncounterFilter(Input):
+    patient_id: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+class CarePlanCreate(Input):
+    patient_id: int
+    program: Program
+    problems: list[str] = Field(default_factory=list, max_length=50)
+    goals: list[str] = Field(default_factory=list, max_length=50)
+    interventions: list[str] = Field(default_factory=list, max_length=50)
+    review_date: CareDate | None = None
+
+
+class CarePlanUpdate(Versioned):
+    problems: list[str] | None = Field(default=None, max_length=50)
+    goals: list[str] | None = Field(default=None, max_length=50)
+    interventions: list[str] | None = Field(default=None, max_length=50)
+    review_date: CareDate | None = None
+
+
+class CarePlanPublic(Output):
+    id: int
+    patient_id: int
+    program: Program
+    problems: list[str]
+    goals: list[str]
+    interventions: list[str]
+    review_date: dt.date | None
+    version: int
+
+
+class CarePlanFilter(Input):
+    patient_id: int | None = None
+    program: Program | None = None

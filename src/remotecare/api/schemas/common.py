@@ -1,0 +1,87 @@
+"""Shared pieces of the request and response bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Generic, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Input(BaseModel):
+    """Request bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(Output, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class Versioned(Input):
+    version: int = Field(ge=1, description="The version you read; a stale one is refused with 409.")
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+# Medicare Beneficiary Identifier: 11 characters, letters S, L, O, I, B and Z never used.
+MBI = re.compile(
+    r"^[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9][0-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9][0-9]"
+    r"[AC-HJKMNP-RT-Y]{2}[0-9]{2}$"
+)
+
+
+def _icd10(value: str) -> str:
+    value = value.upper()
+    if not ICD10.match(value):
+        raise ValueError(f"{value!r} is not an ICD-10-CM code (e.g. I10, E11.9)")
+    return value
+
+
+def _mbi(value: str) -> str:
+    value = value.upper().replace("-", "")
+    if not MBI.match(value):
+        raise ValueError("not a Medicare Beneficiary Identifier (11 characters, e.g. 1EG4TE5MK73)")
+    return value
+
+
+def _not_future(value: dt.date) -> dt.date:
+    if value > dt.date.today() + dt.timedelta(days=1):
+        raise ValueError("is in the future")
+    if value.year < 1900:
+        raise ValueError("is before 1900")
+    return value
+
+
+def _plausible_day(value: dt.date) -> dt.date:
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be between 2000 and 2100")
+    return value
+
+
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
+Icd10Code = Annotated[str, Field(max_length=8), AfterValidator(_icd10)]
+MedicareId = Annotated[str, Field(max_length=13), AfterValidator(_mbi)]
+PastDate = Annotated[dt.date, AfterValidator(_not_future)]
+CareDate = Annotated[dt.date, AfterValidator(_plausible_day)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Note = Annotated[str, Field(max_length=4000)]
+Instant = AwareDatetime

@@ -1,0 +1,116 @@
+"""Time entries, alerts and claim lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field
+
+from remotecare.api.schemas.common import CareDate, Input, Instant, Note, Output, Versioned
+from remotecare.domain.programs import Program
+from remotecare.domain.time_entries import Performer
+from remotecare.store.models import AlertStatus, ClaimStatus
+
+Mode = Literal["audio", "video", "in_person"]
+
+
+class TimeEntryCreate(Input):
+    patient_id: int
+    program: Program
+    service_date: CareDate
+    minutes: int = Field(ge=1, le=24 * 60)
+    user_id: int | None = Field(default=None, description="Whose time; defaults to the caller.")
+    started_at: Instant | None = None
+    ended_at: Instant | None = None
+    interactive: bool = False
+    interaction_mode: Mode | None = None
+    note: Note | None = None
+
+
+class TimeEntryUpdate(Versioned):
+    minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    interactive: bool | None = None
+    interaction_mode: Mode | None = None
+    note: Note | None = None
+
+
+class TimeEntryPublic(Output):
+    id: int
+    patient_id: int
+    user_id: int
+    program: Program
+    performer: Performer
+    service_date: dt.date
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    minutes: int
+    interactive: bool
+    interaction_mode: str | None
+    note: str | None
+    version: int
+
+
+class TimeEntryFilter(Input):
+    patient_id: int | None = None
+    program: Program | None = None
+    user_id: int | None = None
+    service_date_from: dt.date | None = None
+    service_date_to: dt.date | None = None
+
+
+class AlertCreate(Input):
+    patient_id: int
+    observation_id: int | None = None
+    rule: str = Field(min_length=1, max_length=64)
+    severity: Literal["low", "medium", "high", "urgent"]
+    note: Note | None = None
+
+
+class AlertUpdate(Versioned):
+    status: AlertStatus | None = None
+    note: Note | None = None
+
+
+class AlertPublic(Output):
+    id: int
+    patient_id: int
+    observation_id: int | None
+    rule: str
+    severity: str
+    status: AlertStatus
+    note: str | None
+    version: int
+    created_at: dt.datetime
+
+
+class AlertFilter(Input):
+    patient_id: int | None = None
+    status: AlertStatus | None = None
+
+
+class ClaimLineUpdate(Versioned):
+    status: ClaimStatus
+
+
+class ClaimLinePublic(Output):
+    id: int
+    patient_id: int
+    enrollment_id: int
+    code: str
+    units: int
+    service_date: dt.date
+    period_start: dt.date
+    period_end: dt.date
+    rules: str
+    status: ClaimStatus
+    evidence: dict[str, Any]
+    version: int
+
+
+class ClaimLineFilter(Input):
+    patient_id: int | None = None
+    status: ClaimStatus | None = None
+    code: str | None = Field(default=None, max_length=8)
+    service_date_from: dt.date | None = None
+    service_date_to: dt.date | None = None

@@ -1,0 +1,1 @@
+"""Use cases that several edges share (CLI, API, web)."""

@@ -1,0 +1,254 @@
+"""Every table. Each table of patient data carries `practice_id`, and every query filters on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum as SqlEnum
+from sqlalchemy.orm import Mapped, mapped_column
+
+from remotecare.domain.programs import Program, RtmFocus
+from remotecare.domain.time_entries import Performer
+from remotecare.store.base import Base, Id, IdMixin, TimestampMixin, VersionedMixin, utc_now
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PHYSICIAN = "physician"
+    CLINICAL_STAFF = "clinical_staff"
+    BILLER = "biller"
+    INTEGRATOR = "integrator"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class ClaimStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    EXPORTED = "exported"
+    VOID = "void"
+
+
+def _enum(kind: type[StrEnum], name: str) -> SqlEnum:
+    # Stored as short strings with a CHECK, the same on SQLite and PostgreSQL.
+    return SqlEnum(kind, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+def practice_fk() -> Mapped[int]:
+    return mapped_column(Id, ForeignKey("practices.id", ondelete="RESTRICT"), index=True)
+
+
+def patient_fk() -> Mapped[int]:
+    return mapped_column(Id, ForeignKey("patients.id", ondelete="RESTRICT"), index=True)
+
+
+class Practice(IdMixin, TimestampMixin, Base):
+    __tablename__ = "practices"
+    name: Mapped[str] = mapped_column(String(200))
+    npi: Mapped[str | None] = mapped_column(String(10))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
+
+
+class User(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "users"
+    practice_id: Mapped[int] = practice_fk()
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AuthSession(IdMixin, Base):
+    """A login: the token is given to the client once; only its hash is kept."""
+
+    __tablename__ = "auth_sessions"
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiKey(IdMixin, Base):
+    """An integration's key: shown once, stored hashed, revocable, limited to its scope."""
+
+    __tablename__ = "api_keys"
+    practice_id: Mapped[int] = practice_fk()
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(32), default="ingest")
+    created_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class Patient(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("practice_id", "medicare_id"),)
+    practice_id: Mapped[int] = practice_fk()
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    medicare_id: Mapped[str] = mapped_column(String(11))
+    timezone: Mapped[str] = mapped_column(String(64))
+    conditions: Mapped[list[str]] = mapped_column(default=list)
+    established: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Consent(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "consents"
+    practice_id: Mapped[int] = practice_fk()
+    patient_id: Mapped[int] = patient_fk()
+    program: Mapped[Program] = mapped_column(_enum(Program, "program"))
+    obtained_on: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(16))
+    revoked_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Enrollment(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "enrollments"
+    practice_id: Mapped[int] = practice_fk()
+    patient_id: Mapped[int] = patient_fk()
+    program: Mapped[Program] = mapped_column(_enum(Program, "program"))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    focus: Mapped[RtmFocus | None] = mapped_column(_enum(RtmFocus, "rtm_focus"))
+    complex: Mapped[bool] = mapped_column(Boolean, default=False)
+    billing_provider_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="RESTRICT"))
+
+
+class Device(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("practice_id", "serial"),)
+    practice_id: Mapped[int] = practice_fk()
+    serial: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    medical_device: Mapped[bool] = mapped_column(Boolean)
+    manufacturer: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+
+
+class DeviceAssignment(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "device_assignments"
+    practice_id: Mapped[int] = practice_fk()
+    device_id: Mapped[int] = mapped_column(Id, ForeignKey("devices.id", ondelete="RESTRICT"), index=True)
+    patient_id: Mapped[int] = patient_fk()
+    program: Mapped[Program] = mapped_column(_enum(Program, "program"))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Observation(IdMixin, Base):
+    """A reading. `local_date` is its calendar day in the patient's zone, kept for day counting."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "content_key"),
+        Index("ix_observations_practice_patient_day", "practice_id", "patient_id", "local_date"),
+    )
+    practice_id: Mapped[int] = practice_fk()
+    patient_id: Mapped[int] = mapped_column(Id, ForeignKey("patients.id", ondelete="RESTRICT"))
+    device_id: Mapped[int | None] = mapped_column(Id, ForeignKey("devices.id", ondelete="RESTRICT"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    values: Mapped[dict[str, Any]] = mapped_column()
+    effective_at: Mapped[dt.datetime]
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(32), default="api")
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    content_key: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class TimeEntry(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "time_entries"
+    practice_id: Mapped[int] = practice_fk()
+    patient_id: Mapped[int] = patient_fk()
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    program: Mapped[Program] = mapped_column(_enum(Program, "program"))
+    performer: Mapped[Performer] = mapped_column(_enum(Performer, "performer"))
+    service_date: Mapped[dt.date] = mapped_column(Date)
+    started_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+    minutes: Mapped[int] = mapped_column(Integer)
+    interactive: Mapped[bool] = mapped_column(Boolean, default=False)
+    interaction_mode: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "encounters"
+    practice_id: Mapped[int] = practice_fk()
+    patient_id: Mapped[int] = patient_fk()
+    date: Mapped[dt.date] = mapped_column(Date)
+    type: Mapped[str] = mapped_column(String(40))
+    face_to_face: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CarePlan(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "care_plans"
+    practice_id: Mapped[int] = practice_fk()
+    patient_id: Mapped[int] = patient_fk()
+    program: Mapped[Program] = mapped_column(_enum(Program, "program"))
+    problems: Mapped[list[str]] = mapped_column(default=list)
+    goals: Mapped[list[str]] = mapped_column(default=list)
+    interventions: Mapped[list[str]] = mapped_column(default=list)
+    review_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Alert(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "alerts"
+    practice_id: Mapped[int] = practice_fk()
+    patient_id: Mapped[int] = patient_fk()
+    observation_id: Mapped[int | None] = mapped_column(Id, ForeignKey("observations.id", ondelete="RESTRICT"))
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[AlertStatus] = mapped_column(_enum(AlertStatus, "alert_status"), default=AlertStatus.OPEN)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ClaimLine(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "claim_lines"
+    practice_id: Mapped[int] = practice_fk()
+    patient_id: Mapped[int] = patient_fk()
+    enrollment_id: Mapped[int] = mapped_column(Id, ForeignKey("enrollments.id", ondelete="RESTRICT"))
+    code: Mapped[str] = mapped_column(String(8))
+    units: Mapped[int] = mapped_column(Integer)
+    service_date: Mapped[dt.date] = mapped_column(Date)
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    rules: Mapped[str] = mapped_column(String(32))
+    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus, "claim_status"), default=ClaimStatus.PROPOSED)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AuditEvent(IdMixin, Base):
+    """Append-only (database triggers refuse UPDATE and DELETE): who did what, to which record, from where."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_practice_at", "practice_id", "at"),)
+    practice_id: Mapped[int | None] = mapped_column(Id, ForeignKey("practices.id", ondelete="RESTRICT"))
+    at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Id)
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    path: Mapped[str | None] = mapped_column(String(256))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
