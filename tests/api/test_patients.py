@@ -100,3 +100,12 @@ def test_no_token_means_401(client: TestClient, world: World) -> None:
     response = client.get("/patients")
     assert response.status_code == 401
     assert client.get("/patients", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+
+
+def test_lists_page_and_refuse_unknown_query_parameters(client: TestClient, world: World) -> None:
+    headers = world.headers("a:admin")
+    page = client.get("/patients", params={"limit": 1, "offset": 1}, headers=headers).json()
+    assert (page["total"], page["limit"], page["offset"], len(page["items"])) == (2, 1, 1, 1)
+    wrong = client.get("/patients", params={"famly_name": "x"}, headers=headers)
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "famly_name"
+    assert client.get("/patients", params={"limit": 0}, headers=headers).json()["error"]["field"] == "limit"

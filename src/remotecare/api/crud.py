@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from remotecare.api import audit
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError, not_found
-from remotecare.api.schemas.common import Page
+from remotecare.api.schemas.common import ListQuery, Page
 from remotecare.store.base import Base
 
 # (session, principal, values) -> values to store; raises ApiError naming the field.
@@ -72,8 +72,8 @@ def check_references(
             raise ApiError(422, "unknown_reference", f"{name}: no record {value} in this practice.", name)
 
 
-def apply_filters(query: Select[Any], model: type[Base], filters: BaseModel) -> Select[Any]:
-    for name, value in filters.model_dump(exclude_none=True).items():
+def apply_filters(query: Select[Any], model: type[Base], filters: ListQuery) -> Select[Any]:
+    for name, value in filters.filters().items():
         if name.endswith("_from"):
             query = query.where(getattr(model, name.removesuffix("_from")) >= value)
         elif name.endswith("_to"):
@@ -95,9 +95,8 @@ def crud_router(resource: Resource) -> APIRouter:
         session: SessionDep,
         principal: Annotated[Principal, Depends(read_guard)],
         filters: Annotated[Filters, Query()],  # type: ignore[valid-type]
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> Any:
+        limit, offset = filters.limit, filters.offset  # type: ignore[attr-defined]
         query = apply_filters(scoped(resource.model, principal), resource.model, filters)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         order = getattr(resource.model, resource.order_by)
@@ -108,7 +107,7 @@ def crud_router(resource: Resource) -> APIRouter:
             principal,
             entity=resource.entity,
             ids=[row.id for row in rows],
-            query={**filters.model_dump(mode="json", exclude_none=True), "limit": limit, "offset": offset},  # type: ignore[attr-defined]
+            query=filters.model_dump(mode="json", exclude_none=True),  # type: ignore[attr-defined]
         )
         session.commit()
         return {"items": rows, "total": total, "limit": limit, "offset": offset}

@@ -97,9 +97,8 @@ def list_audit_events(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require("audit:read"))],
     filters: Annotated[AuditEventFilter, Query()],
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Any:
+    limit, offset = filters.limit, filters.offset
     query = _audit_query(principal, filters)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))

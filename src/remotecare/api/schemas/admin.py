@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import EmailStr, Field
 
-from remotecare.api.schemas.common import Input, Output, Versioned
+from remotecare.api.schemas.common import Input, ListQuery, Output, Versioned
 from remotecare.store.models import Role
 
 
@@ -41,7 +41,7 @@ class UserPublic(Output):
     version: int
 
 
-class UserFilter(Input):
+class UserFilter(ListQuery):
     role: Role | None = None
     active: bool | None = None
 
@@ -65,10 +65,6 @@ class ApiKeyCreated(ApiKeyPublic):
     key: str = Field(description="Shown once: only its hash is stored.")
 
 
-class ApiKeyFilter(Input):
-    pass
-
-
 class AuditEventPublic(Output):
     id: int
     at: dt.datetime
@@ -84,7 +80,7 @@ class AuditEventPublic(Output):
     detail: dict[str, Any]
 
 
-class AuditEventFilter(Input):
+class AuditEventFilter(ListQuery):
     entity: str | None = Field(default=None, max_length=40)
     entity_id: str | None = Field(default=None, max_length=64)
     action: str | None = Field(default=None, max_length=16)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from remotecare.api.schemas.common import CareDate, Input, Note, Output, Versioned
+from remotecare.api.schemas.common import CareDate, Input, ListQuery, Note, Output, Versioned
 from remotecare.domain.programs import Program, RtmFocus
 
 
@@ -36,7 +36,7 @@ class ConsentPublic(Output):
     version: int
 
 
-class ConsentFilter(Input):
+class ConsentFilter(ListQuery):
     patient_id: int | None = None
     program: Program | None = None
 
@@ -78,7 +78,7 @@ class EnrollmentPublic(Output):
     version: int
 
 
-class EnrollmentFilter(Input):
+class EnrollmentFilter(ListQuery):
     patient_id: int | None = None
     program: Program | None = None
 
@@ -108,7 +108,7 @@ class EncounterPublic(Output):
     version: int
 
 
-class EncounterFilter(Input):
+class EncounterFilter(ListQuery):
     patient_id: int | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
@@ -141,6 +141,6 @@ class CarePlanPublic(Output):
     version: int
 
 
-class CarePlanFilter(Input):
+class CarePlanFilter(ListQuery):
     patient_id: int | None = None
     program: Program | None = None

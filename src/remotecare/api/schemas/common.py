@@ -29,6 +29,16 @@ class Page(Output, Generic[T]):
     offset: int
 
 
+class ListQuery(Input):
+    """Query parameters of a list: each entity's filters, plus paging."""
+
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
+
+    def filters(self) -> dict[str, object]:
+        return self.model_dump(exclude_none=True, exclude={"limit", "offset"})
+
+
 class Versioned(Input):
     version: int = Field(ge=1, description="The version you read; a stale one is refused with 409.")
 

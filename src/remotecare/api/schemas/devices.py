@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from remotecare.api.schemas.common import CareDate, Input, Instant, Output, Versioned
+from remotecare.api.schemas.common import CareDate, Input, Instant, ListQuery, Output, Versioned
 from remotecare.domain.programs import Program
 
 ObservationType = Literal[
@@ -51,7 +51,7 @@ class DevicePublic(Output):
     version: int
 
 
-class DeviceFilter(Input):
+class DeviceFilter(ListQuery):
     serial: str | None = Field(default=None, max_length=64)
     kind: str | None = Field(default=None, max_length=64)
 
@@ -84,7 +84,7 @@ class DeviceAssignmentPublic(Output):
     version: int
 
 
-class DeviceAssignmentFilter(Input):
+class DeviceAssignmentFilter(ListQuery):
     patient_id: int | None = None
     device_id: int | None = None
 
@@ -113,7 +113,7 @@ class ObservationPublic(Output):
     received_at: dt.datetime
 
 
-class ObservationFilter(Input):
+class ObservationFilter(ListQuery):
     patient_id: int | None = None
     type: ObservationType | None = None
     local_date_from: dt.date | None = None

@@ -6,7 +6,17 @@ import datetime as dt
 
 from pydantic import Field
 
-from remotecare.api.schemas.common import Icd10Code, Input, MedicareId, Name, Output, PastDate, TimeZoneName, Versioned
+from remotecare.api.schemas.common import (
+    Icd10Code,
+    Input,
+    ListQuery,
+    MedicareId,
+    Name,
+    Output,
+    PastDate,
+    TimeZoneName,
+    Versioned,
+)
 
 
 class PatientCreate(Input):
@@ -43,6 +53,6 @@ class PatientPublic(Output):
     updated_at: dt.datetime
 
 
-class PatientFilter(Input):
+class PatientFilter(ListQuery):
     family_name: str | None = Field(default=None, max_length=100)
     medicare_id: str | None = Field(default=None, max_length=13)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from remotecare.api.schemas.common import CareDate, Input, Instant, Note, Output, Versioned
+from remotecare.api.schemas.common import CareDate, Input, Instant, ListQuery, Note, Output, Versioned
 from remotecare.domain.programs import Program
 from remotecare.domain.time_entries import Performer
 from remotecare.store.models import AlertStatus, ClaimStatus
@@ -51,7 +51,7 @@ class TimeEntryPublic(Output):
     version: int
 
 
-class TimeEntryFilter(Input):
+class TimeEntryFilter(ListQuery):
     patient_id: int | None = None
     program: Program | None = None
     user_id: int | None = None
@@ -84,7 +84,7 @@ class AlertPublic(Output):
     created_at: dt.datetime
 
 
-class AlertFilter(Input):
+class AlertFilter(ListQuery):
     patient_id: int | None = None
     status: AlertStatus | None = None
 
@@ -108,7 +108,7 @@ class ClaimLinePublic(Output):
     version: int
 
 
-class ClaimLineFilter(Input):
+class ClaimLineFilter(ListQuery):
     patient_id: int | None = None
     status: ClaimStatus | None = None
     code: str | None = Field(default=None, max_length=8)
