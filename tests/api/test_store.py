@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
 from remotecare.store.base import Base
@@ -24,7 +24,7 @@ def test_the_migrations_build_exactly_the_models(engine: Engine) -> None:
 def test_audit_events_cannot_be_changed_or_deleted(engine: Engine, world: World) -> None:
     with engine.begin() as connection:
         connection.execute(
-            AuditEvent.__table__.insert().values(
+            insert(AuditEvent).values(
                 practice_id=world.practice_a,
                 at=dt.datetime.now(dt.UTC),
                 actor_type="user",
