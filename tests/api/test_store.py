@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from fastapi import FastAPI
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from remotecare.store.base import Base
 from remotecare.store.models import AuditEvent, Observation
@@ -41,46 +42,30 @@ def test_audit_events_cannot_be_changed_or_deleted(engine: Engine, world: World)
         assert connection.execute(text("SELECT action FROM audit_events")).scalars().all() == ["read"]
 
 
-def test_instants_come_back_in_utc_with_their_zone(app: object, world: World) -> None:
-    from fastapi import FastAPI
+def _weight(world: World, effective_at: dt.datetime, key: str) -> Observation:
+    return Observation(
+        practice_id=world.practice_a,
+        patient_id=world.patients["a1"],
+        type="weight",
+        values={"kg": 80},
+        effective_at=effective_at,
+        local_date=dt.date(2025, 1, 5),
+        content_key=key,
+    )
 
-    assert isinstance(app, FastAPI)
+
+def test_instants_come_back_in_utc_with_their_zone(app: FastAPI, world: World) -> None:
     chicago = dt.timezone(dt.timedelta(hours=-6))
     with app.state.session_factory() as session:
-        session.add(
-            Observation(
-                practice_id=world.practice_a,
-                patient_id=world.patients["a1"],
-                type="weight",
-                values={"kg": 80},
-                effective_at=dt.datetime(2025, 1, 5, 23, 30, tzinfo=chicago),
-                local_date=dt.date(2025, 1, 5),
-                content_key="k1",
-            )
-        )
+        session.add(_weight(world, dt.datetime(2025, 1, 5, 23, 30, tzinfo=chicago), "k1"))
         session.commit()
     with app.state.session_factory() as session:
         stored = session.query(Observation).one()
         assert stored.effective_at == dt.datetime(2025, 1, 6, 5, 30, tzinfo=dt.UTC)
-        assert stored.effective_at.tzinfo is not None
 
 
-def test_a_naive_datetime_is_refused_before_it_reaches_the_database(app: object, world: World) -> None:
-    from fastapi import FastAPI
-    from sqlalchemy.exc import StatementError
-
-    assert isinstance(app, FastAPI)
+def test_a_naive_datetime_is_refused_before_it_reaches_the_database(app: FastAPI, world: World) -> None:
     with app.state.session_factory() as session:
-        session.add(
-            Observation(
-                practice_id=world.practice_a,
-                patient_id=world.patients["a1"],
-                type="weight",
-                values={"kg": 80},
-                effective_at=dt.datetime(2025, 1, 5, 23, 30),
-                local_date=dt.date(2025, 1, 5),
-                content_key="k2",
-            )
-        )
+        session.add(_weight(world, dt.datetime(2025, 1, 5, 23, 30), "k2"))
         with pytest.raises(StatementError, match="time zone"):
             session.commit()
