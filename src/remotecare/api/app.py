@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from remotecare import __version__
@@ -9,14 +11,29 @@ from remotecare.api.crud import crud_router
 from remotecare.api.errors import install_error_handlers
 from remotecare.api.resources import RESOURCES
 from remotecare.api.routes import admin, auth
+from remotecare.api.schemas.common import ErrorBody
 from remotecare.api.security import LoginRateLimiter
 from remotecare.config import Settings, get_settings
 from remotecare.store.session import make_engine, make_session_factory
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Malformed JSON",
+        401: "Not logged in, or the token or key is unknown, expired or revoked",
+        403: "The caller's role may not do this",
+        404: "No such record in the caller's practice",
+        409: "A stale version, or a duplicate of a stored record",
+        422: "A field is missing, of the wrong type or not allowed",
+        429: "Too many failed logins",
+    }.items()
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        responses=ERROR_RESPONSES,
         title="RemoteCare API",
         version=__version__,
         description="Remote care management and CMS billing. Every call that touches patient data is "

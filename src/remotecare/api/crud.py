@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from remotecare.api import audit
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError, not_found
-from remotecare.api.schemas.common import ListQuery, Page
+from remotecare.api.schemas.common import MAX_ID, ListQuery, Page
 from remotecare.store.base import Base
+
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 # (session, principal, values) -> values to store; raises ApiError naming the field.
 Prepare = Callable[[Session, Principal, dict[str, Any]], dict[str, Any]]
@@ -114,7 +116,7 @@ def crud_router(resource: Resource) -> APIRouter:
 
     @router.get("/{item_id}", response_model=Public, summary=f"Read one {resource.entity}")
     def get_item(
-        item_id: int, request: Request, session: SessionDep, principal: Annotated[Principal, Depends(read_guard)]
+        item_id: ItemId, request: Request, session: SessionDep, principal: Annotated[Principal, Depends(read_guard)]
     ) -> Any:
         row = _load_or_record_miss(session, request, principal, resource, item_id)
         audit.record(session, request, principal, action="read", entity=resource.entity, entity_id=item_id)
@@ -149,7 +151,7 @@ def crud_router(resource: Resource) -> APIRouter:
 
         @router.patch("/{item_id}", response_model=Public, summary=f"Change a {resource.entity}")
         def update_item(
-            item_id: int,
+            item_id: ItemId,
             body: Update,  # type: ignore[valid-type]
             request: Request,
             session: SessionDep,

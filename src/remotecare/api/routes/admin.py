@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 
 from remotecare.api import audit
-from remotecare.api.crud import apply_filters, load_scoped, scoped
+from remotecare.api.crud import ItemId, apply_filters, load_scoped, scoped
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.schemas.admin import (
     ApiKeyCreate,
@@ -76,7 +76,7 @@ def create_api_key(
 
 @router.delete("/api-keys/{key_id}", status_code=204, tags=["api keys"])
 def revoke_api_key(
-    key_id: int,
+    key_id: ItemId,
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, Depends(require("api_keys:manage"))],

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import EmailStr, Field
 
-from remotecare.api.schemas.common import Input, ListQuery, Output, Versioned
+from remotecare.api.schemas.common import Flag, Input, ListQuery, Output, RecordId, Versioned
 from remotecare.store.models import Role
 
 
@@ -28,7 +28,7 @@ class UserCreate(Input):
 class UserUpdate(Versioned):
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
     role: Role | None = None
-    active: bool | None = None
+    active: Flag | None = None
     password: str | None = Field(default=None, min_length=12, max_length=256)
 
 
@@ -104,6 +104,6 @@ class LoginResponse(Output):
 class Me(Output):
     kind: str
     id: int
-    practice_id: int
+    practice_id: RecordId
     role: Role
     label: str

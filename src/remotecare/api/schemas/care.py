@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from remotecare.api.schemas.common import CareDate, Input, ListQuery, Note, Output, Versioned
+from remotecare.api.schemas.common import CareDate, Flag, Input, ListQuery, Note, Output, RecordId, Versioned
 from remotecare.domain.programs import Program, RtmFocus
 
 
 class ConsentCreate(Input):
-    patient_id: int
+    patient_id: RecordId
     program: Program
     obtained_on: CareDate
     method: Literal["verbal", "written"]
@@ -27,7 +27,7 @@ class ConsentUpdate(Versioned):
 
 class ConsentPublic(Output):
     id: int
-    patient_id: int
+    patient_id: RecordId
     program: Program
     obtained_on: dt.date
     method: str
@@ -37,18 +37,18 @@ class ConsentPublic(Output):
 
 
 class ConsentFilter(ListQuery):
-    patient_id: int | None = None
+    patient_id: RecordId | None = None
     program: Program | None = None
 
 
 class EnrollmentCreate(Input):
-    patient_id: int
+    patient_id: RecordId
     program: Program
     start_date: CareDate
     end_date: CareDate | None = None
     focus: RtmFocus | None = None
-    complex: bool = False
-    billing_provider_id: int | None = None
+    complex: Flag = False
+    billing_provider_id: RecordId | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> EnrollmentCreate:
@@ -62,13 +62,13 @@ class EnrollmentCreate(Input):
 class EnrollmentUpdate(Versioned):
     end_date: CareDate | None = None
     focus: RtmFocus | None = None
-    complex: bool | None = None
-    billing_provider_id: int | None = None
+    complex: Flag | None = None
+    billing_provider_id: RecordId | None = None
 
 
 class EnrollmentPublic(Output):
     id: int
-    patient_id: int
+    patient_id: RecordId
     program: Program
     start_date: dt.date
     end_date: dt.date | None
@@ -79,28 +79,28 @@ class EnrollmentPublic(Output):
 
 
 class EnrollmentFilter(ListQuery):
-    patient_id: int | None = None
+    patient_id: RecordId | None = None
     program: Program | None = None
 
 
 class EncounterCreate(Input):
-    patient_id: int
+    patient_id: RecordId
     date: CareDate
     type: str = Field(min_length=1, max_length=40)
-    face_to_face: bool = False
+    face_to_face: Flag = False
     note: Note | None = None
 
 
 class EncounterUpdate(Versioned):
     date: CareDate | None = None
     type: str | None = Field(default=None, min_length=1, max_length=40)
-    face_to_face: bool | None = None
+    face_to_face: Flag | None = None
     note: Note | None = None
 
 
 class EncounterPublic(Output):
     id: int
-    patient_id: int
+    patient_id: RecordId
     date: dt.date
     type: str
     face_to_face: bool
@@ -109,13 +109,13 @@ class EncounterPublic(Output):
 
 
 class EncounterFilter(ListQuery):
-    patient_id: int | None = None
+    patient_id: RecordId | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
 
 
 class CarePlanCreate(Input):
-    patient_id: int
+    patient_id: RecordId
     program: Program
     problems: list[str] = Field(default_factory=list, max_length=50)
     goals: list[str] = Field(default_factory=list, max_length=50)
@@ -132,7 +132,7 @@ class CarePlanUpdate(Versioned):
 
 class CarePlanPublic(Output):
     id: int
-    patient_id: int
+    patient_id: RecordId
     program: Program
     problems: list[str]
     goals: list[str]
@@ -142,5 +142,5 @@ class CarePlanPublic(Output):
 
 
 class CarePlanFilter(ListQuery):
-    patient_id: int | None = None
+    patient_id: RecordId | None = None
     program: Program | None = None

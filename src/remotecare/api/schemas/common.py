@@ -7,13 +7,14 @@ import re
 from typing import Annotated, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 T = TypeVar("T")
 
 
 class Input(BaseModel):
-    """Request bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
+    """Request bodies refuse unknown fields, so a typo is an error rather than silently ignored.
+    Booleans are `Flag`s: 0 and 1 are not false and true."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -30,7 +31,7 @@ class Page(Output, Generic[T]):
 
 
 class ListQuery(Input):
-    """Query parameters of a list: each entity's filters, plus paging."""
+    """Query parameters of a list: each entity's filters, plus paging; unknown ones are refused."""
 
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=10_000_000)
@@ -87,11 +88,35 @@ def _plausible_day(value: dt.date) -> dt.date:
     return value
 
 
+# Ids are 64-bit on PostgreSQL; anything larger can name no record.
+MAX_ID = 2**63 - 1
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
-Icd10Code = Annotated[str, Field(max_length=8), AfterValidator(_icd10)]
-MedicareId = Annotated[str, Field(max_length=13), AfterValidator(_mbi)]
+Icd10Code = Annotated[
+    str, Field(max_length=8, pattern=r"^[A-Za-z][0-9][0-9A-Za-z](\.[0-9A-Za-z]{1,4})?$"), AfterValidator(_icd10)
+]
+MedicareId = Annotated[str, Field(min_length=11, max_length=13), AfterValidator(_mbi)]
 PastDate = Annotated[dt.date, AfterValidator(_not_future)]
 CareDate = Annotated[dt.date, AfterValidator(_plausible_day)]
+Flag = StrictBool
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Note = Annotated[str, Field(max_length=4000)]
 Instant = AwareDatetime
+
+
+class ErrorDetail(BaseModel):
+    field: str | None
+    message: str
+
+
+class Error(BaseModel):
+    code: str
+    message: str
+    field: str | None
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: what went wrong, and which field."""
+
+    error: Error

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from remotecare.api.schemas.common import CareDate, Input, Instant, ListQuery, Output, Versioned
+from remotecare.api.schemas.common import CareDate, Flag, Input, Instant, ListQuery, Output, RecordId, Versioned
 from remotecare.domain.programs import Program
 
 ObservationType = Literal[
@@ -29,14 +29,14 @@ ObservationType = Literal[
 class DeviceCreate(Input):
     serial: str = Field(min_length=1, max_length=64)
     kind: str = Field(min_length=1, max_length=64)
-    medical_device: bool
+    medical_device: Flag
     manufacturer: str | None = Field(default=None, max_length=100)
     model: str | None = Field(default=None, max_length=100)
 
 
 class DeviceUpdate(Versioned):
     kind: str | None = Field(default=None, min_length=1, max_length=64)
-    medical_device: bool | None = None
+    medical_device: Flag | None = None
     manufacturer: str | None = Field(default=None, max_length=100)
     model: str | None = Field(default=None, max_length=100)
 
@@ -57,7 +57,7 @@ class DeviceFilter(ListQuery):
 
 
 class DeviceAssignmentCreate(Input):
-    device_id: int
+    device_id: RecordId
     patient_id: int
     program: Program
     start_date: CareDate
@@ -76,7 +76,7 @@ class DeviceAssignmentUpdate(Versioned):
 
 class DeviceAssignmentPublic(Output):
     id: int
-    device_id: int
+    device_id: RecordId
     patient_id: int
     program: Program
     start_date: dt.date
@@ -85,23 +85,23 @@ class DeviceAssignmentPublic(Output):
 
 
 class DeviceAssignmentFilter(ListQuery):
-    patient_id: int | None = None
-    device_id: int | None = None
+    patient_id: RecordId | None = None
+    device_id: RecordId | None = None
 
 
 class ObservationCreate(Input):
-    patient_id: int
-    device_id: int | None = None
+    patient_id: RecordId
+    device_id: RecordId | None = None
     type: ObservationType
     values: dict[str, float | int | bool | str] = Field(max_length=20)
     effective_at: Instant
-    manual: bool = False
+    manual: Flag = False
     external_id: str | None = Field(default=None, min_length=1, max_length=128)
 
 
 class ObservationPublic(Output):
     id: int
-    patient_id: int
+    patient_id: RecordId
     device_id: int | None
     type: str
     values: dict[str, Any]
@@ -114,7 +114,7 @@ class ObservationPublic(Output):
 
 
 class ObservationFilter(ListQuery):
-    patient_id: int | None = None
+    patient_id: RecordId | None = None
     type: ObservationType | None = None
     local_date_from: dt.date | None = None
     local_date_to: dt.date | None = None

@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import Field
 
 from remotecare.api.schemas.common import (
+    Flag,
     Icd10Code,
     Input,
     ListQuery,
@@ -26,7 +27,7 @@ class PatientCreate(Input):
     medicare_id: MedicareId
     timezone: TimeZoneName
     conditions: list[Icd10Code] = Field(default_factory=list, max_length=50)
-    established: bool = False
+    established: Flag = False
 
 
 class PatientUpdate(Versioned):
@@ -36,7 +37,7 @@ class PatientUpdate(Versioned):
     medicare_id: MedicareId | None = None
     timezone: TimeZoneName | None = None
     conditions: list[Icd10Code] | None = Field(default=None, max_length=50)
-    established: bool | None = None
+    established: Flag | None = None
 
 
 class PatientPublic(Output):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from remotecare.api.schemas.common import CareDate, Input, Instant, ListQuery, Note, Output, Versioned
+from remotecare.api.schemas.common import CareDate, Flag, Input, Instant, ListQuery, Note, Output, RecordId, Versioned
 from remotecare.domain.programs import Program
 from remotecare.domain.time_entries import Performer
 from remotecare.store.models import AlertStatus, ClaimStatus
@@ -16,28 +16,28 @@ Mode = Literal["audio", "video", "in_person"]
 
 
 class TimeEntryCreate(Input):
-    patient_id: int
+    patient_id: RecordId
     program: Program
     service_date: CareDate
     minutes: int = Field(ge=1, le=24 * 60)
-    user_id: int | None = Field(default=None, description="Whose time; defaults to the caller.")
+    user_id: RecordId | None = Field(default=None, description="Whose time; defaults to the caller.")
     started_at: Instant | None = None
     ended_at: Instant | None = None
-    interactive: bool = False
+    interactive: Flag = False
     interaction_mode: Mode | None = None
     note: Note | None = None
 
 
 class TimeEntryUpdate(Versioned):
     minutes: int | None = Field(default=None, ge=1, le=24 * 60)
-    interactive: bool | None = None
+    interactive: Flag | None = None
     interaction_mode: Mode | None = None
     note: Note | None = None
 
 
 class TimeEntryPublic(Output):
     id: int
-    patient_id: int
+    patient_id: RecordId
     user_id: int
     program: Program
     performer: Performer
@@ -52,16 +52,16 @@ class TimeEntryPublic(Output):
 
 
 class TimeEntryFilter(ListQuery):
-    patient_id: int | None = None
+    patient_id: RecordId | None = None
     program: Program | None = None
-    user_id: int | None = None
+    user_id: RecordId | None = None
     service_date_from: dt.date | None = None
     service_date_to: dt.date | None = None
 
 
 class AlertCreate(Input):
-    patient_id: int
-    observation_id: int | None = None
+    patient_id: RecordId
+    observation_id: RecordId | None = None
     rule: str = Field(min_length=1, max_length=64)
     severity: Literal["low", "medium", "high", "urgent"]
     note: Note | None = None
@@ -74,7 +74,7 @@ class AlertUpdate(Versioned):
 
 class AlertPublic(Output):
     id: int
-    patient_id: int
+    patient_id: RecordId
     observation_id: int | None
     rule: str
     severity: str
@@ -85,7 +85,7 @@ class AlertPublic(Output):
 
 
 class AlertFilter(ListQuery):
-    patient_id: int | None = None
+    patient_id: RecordId | None = None
     status: AlertStatus | None = None
 
 
@@ -95,7 +95,7 @@ class ClaimLineUpdate(Versioned):
 
 class ClaimLinePublic(Output):
     id: int
-    patient_id: int
+    patient_id: RecordId
     enrollment_id: int
     code: str
     units: int
@@ -109,7 +109,7 @@ class ClaimLinePublic(Output):
 
 
 class ClaimLineFilter(ListQuery):
-    patient_id: int | None = None
+    patient_id: RecordId | None = None
     status: ClaimStatus | None = None
     code: str | None = Field(default=None, max_length=8)
     service_date_from: dt.date | None = None
