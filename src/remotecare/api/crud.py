@@ -168,9 +168,11 @@ def crud_router(resource: Resource) -> APIRouter:
                     "read it again and re-apply your change.",
                     "version",
                 )
+            _refuse_nulls_for_required_columns(resource.model, changes)
             check_references(session, principal, resource.references, changes)
             if resource.prepare_update is not None:
-                changes = resource.prepare_update(session, principal, changes)
+                changes = resource.prepare_update(session, principal, {**changes, "id": row.id})
+                changes.pop("id", None)
             before = {name: _jsonable(getattr(row, name)) for name in changes}
             for name, value in changes.items():
                 setattr(row, name, value)
@@ -189,6 +191,13 @@ def crud_router(resource: Resource) -> APIRouter:
             return row
 
     return router
+
+
+def _refuse_nulls_for_required_columns(model: type[Base], changes: dict[str, Any]) -> None:
+    columns = model.__table__.columns
+    for name, value in changes.items():
+        if value is None and name in columns and not columns[name].nullable:
+            raise ApiError(422, "invalid", f"{name}: may not be null; leave it out to keep its value.", name)
 
 
 def _load_or_record_miss(

@@ -62,6 +62,7 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
     if principal is None:
         raise ApiError(401, "unauthenticated", "The token or API key is unknown, expired or revoked.")
     request.state.principal = principal
+    request.state.token = token  # logout revokes exactly the credential that authenticated the call
     return principal
 
 

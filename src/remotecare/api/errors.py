@@ -35,6 +35,23 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str | None:
     return path or None
 
 
+def _detail(error: Any) -> dict[str, Any]:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    loc = list(error["loc"])
+    # A union reports the member it tried ('values.kg.float'); the field is the one that was sent.
+    while len(loc) > 1 and loc[-1] in UNION_MEMBERS:
+        loc.pop()
+    if error["type"] == "value_error" and loc in (["body"], []):
+        # Rules across fields start their message with the field they fault ("end_date is before start_date").
+        first_word = message.split(" ", 1)[0]
+        if first_word.isidentifier() and first_word.islower():
+            loc = [*loc, first_word]
+    return {"field": field_path(loc), "message": message}
+
+
+UNION_MEMBERS = frozenset({"float", "int", "bool", "str", "list", "dict"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -46,12 +63,9 @@ def install_error_handlers(app: FastAPI) -> None:
         first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": "invalid"}
         if first.get("type") == "json_invalid":
             return JSONResponse(error_body("malformed_json", "The body is not valid JSON.", "body"), status_code=400)
-        details = [
-            {"field": field_path(error["loc"]), "message": str(error["msg"]).removeprefix("Value error, ")}
-            for error in errors
-        ]
+        details = [_detail(error) for error in errors]
         field = details[0]["field"] if details else None
-        message = f"{field}: {details[0]['message']}" if field else str(first["msg"])
+        message = f"{field}: {details[0]['message']}" if field else details[0]["message"]
         return JSONResponse(error_body("invalid", message, field, details=details), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -20,8 +20,12 @@ from remotecare.store.base import Base, utc_now
 PERFORMER_BY_ROLE = {models.Role.PHYSICIAN: Performer.PHYSICIAN, models.Role.CLINICAL_STAFF: Performer.CLINICAL_STAFF}
 
 
-def _refuse_duplicate(session: Session, model: type[Base], principal: Principal, field: str, value: Any) -> None:
+def _refuse_duplicate(
+    session: Session, model: type[Base], principal: Principal, field: str, value: Any, *, other_than: int | None = None
+) -> None:
     query = select(func.count()).select_from(model).where(getattr(model, field) == value)
+    if other_than is not None:
+        query = query.where(model.id != other_than)  # type: ignore[attr-defined]
     if hasattr(model, "practice_id") and field != "email":
         query = query.where(model.practice_id == principal.practice_id)
     if session.scalar(query):
@@ -29,8 +33,10 @@ def _refuse_duplicate(session: Session, model: type[Base], principal: Principal,
 
 
 def prepare_patient(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
-    if "medicare_id" in values and values["medicare_id"] is not None:
-        _refuse_duplicate(session, models.Patient, principal, "medicare_id", values["medicare_id"])
+    if values.get("medicare_id") is not None:
+        _refuse_duplicate(
+            session, models.Patient, principal, "medicare_id", values["medicare_id"], other_than=values.get("id")
+        )
     return values
 
 

@@ -65,7 +65,7 @@ def logout(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require("self:read"))],
 ) -> Response:
-    token = request.headers.get("authorization", "").partition(" ")[2].strip() or request.cookies.get(SESSION_COOKIE)
+    token = getattr(request.state, "token", None)
     if principal.kind == "user" and token:
         login_row = session.scalar(select(AuthSession).where(AuthSession.token_hash == token_digest(token)))
         if login_row is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import EmailStr, Field
+from pydantic import AwareDatetime, EmailStr, Field
 
 from remotecare.api.schemas.common import Flag, Input, ListQuery, Output, RecordId, Versioned
 from remotecare.store.models import Role
@@ -85,8 +85,8 @@ class AuditEventFilter(ListQuery):
     entity_id: str | None = Field(default=None, max_length=64)
     action: str | None = Field(default=None, max_length=16)
     actor_label: str | None = Field(default=None, max_length=254)
-    at_from: dt.datetime | None = None
-    at_to: dt.datetime | None = None
+    at_from: AwareDatetime | None = None
+    at_to: AwareDatetime | None = None
 
 
 class LoginRequest(Input):

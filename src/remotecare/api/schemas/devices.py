@@ -58,7 +58,7 @@ class DeviceFilter(ListQuery):
 
 class DeviceAssignmentCreate(Input):
     device_id: RecordId
-    patient_id: int
+    patient_id: RecordId
     program: Program
     start_date: CareDate
     end_date: CareDate | None = None
@@ -77,7 +77,7 @@ class DeviceAssignmentUpdate(Versioned):
 class DeviceAssignmentPublic(Output):
     id: int
     device_id: RecordId
-    patient_id: int
+    patient_id: RecordId
     program: Program
     start_date: dt.date
     end_date: dt.date | None
