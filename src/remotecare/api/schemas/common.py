@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 T = TypeVar("T")
 
@@ -17,6 +17,14 @@ class Input(BaseModel):
     Booleans are `Flag`s: 0 and 1 are not false and true."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL; refuse it for every database alike.
+        if _has_nul(value):
+            raise ValueError("may not contain NUL characters")
+        return value
 
 
 class Output(BaseModel):
@@ -42,6 +50,16 @@ class ListQuery(Input):
 
 class Versioned(Input):
     version: int = Field(ge=1, description="The version you read; a stale one is refused with 409.")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
 
 
 def _zone(value: str) -> str:
