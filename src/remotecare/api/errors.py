@@ -46,6 +46,8 @@ def _detail(error: Any) -> dict[str, Any]:
         first_word = message.split(" ", 1)[0]
         if first_word.isidentifier() and first_word.islower():
             loc = [*loc, first_word]
+    if loc == ["body"]:
+        return {"field": "body", "message": message}  # the body as a whole (e.g. a list, not an object)
     return {"field": field_path(loc), "message": message}
 
 

@@ -132,6 +132,7 @@ RESOURCES = [
         "patients:read",
         "patients:write",
         prepare_create=prepare_patient,
+        prepare_update=prepare_patient,
         order_by="family_name",
     ),
     _resource(
