@@ -117,18 +117,23 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     yield str(path)
 
 
-@pytest.fixture
-def database_url(database_template: str, tmp_path: Path) -> str:
+def fresh_database(template: str, folder: Path) -> str:
+    """A migrated, empty database: a copy of the template file, or the PostgreSQL one truncated."""
     if backend() == "postgresql":
-        engine = make_engine(database_template)
+        engine = make_engine(template)
         tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()
-        return database_template
-    copy = tmp_path / "remotecare.db"
-    shutil.copy(database_template, copy)
+        return template
+    copy = folder / "remotecare.db"
+    shutil.copy(template, copy)
     return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    return fresh_database(database_template, tmp_path)
 
 
 @pytest.fixture

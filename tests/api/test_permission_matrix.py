@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,17 +20,14 @@ from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from remotecare.api.app import create_app
 from remotecare.api.permissions import API_KEY_SCOPES, PERMISSIONS, PUBLIC_PATHS
 from remotecare.api.resources import RESOURCES
 from remotecare.api.security import new_token, token_digest
 from remotecare.config import Settings
-from remotecare.store.base import Base
 from remotecare.store.models import AuthSession, ClaimLine, Role
-from remotecare.store.session import make_engine
-from tests.api.conftest import World, backend, seed
+from tests.api.conftest import World, fresh_database, seed
 
 ROLES_OF_A = [f"a:{role.value}" for role in Role]
 API_KEY = "a:api_key"
@@ -193,20 +188,6 @@ class Matrix:
         return {"Authorization": f"Bearer {token}"}
 
 
-def _fresh_database(template: str, folder: Path) -> str:
-    """The same start as the `database_url` fixture, once for this module."""
-    if backend() == "postgresql":
-        engine = make_engine(template)
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        return template
-    copy = folder / "matrix.db"
-    shutil.copy(template, copy)
-    return f"sqlite:///{copy}"
-
-
 def _created(client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> int:
     response = client.post(path, json=body, headers=headers)
     assert response.status_code == 201, f"setting up {path}: {response.text}"
@@ -292,7 +273,7 @@ def _records(matrix: Matrix, practice: str, clinician: int) -> None:
 
 @pytest.fixture(scope="module")
 def matrix(database_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
-    url = _fresh_database(database_template, tmp_path_factory.mktemp("matrix"))
+    url = fresh_database(database_template, tmp_path_factory.mktemp("matrix"))
     app = create_app(Settings(database_url=url, cookie_secure=False))
     with app.state.session_factory() as session:
         world = seed(session)
