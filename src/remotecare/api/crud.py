@@ -22,8 +22,9 @@ from remotecare.store.base import Base
 
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
-# (session, principal, values) -> values to store; raises ApiError naming the field.
-Prepare = Callable[[Session, Principal, dict[str, Any]], dict[str, Any]]
+# (session, principal, values, id of the record being updated or None) -> values to store;
+# raises ApiError naming the field.
+Prepare = Callable[[Session, Principal, dict[str, Any], int | None], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def crud_router(resource: Resource) -> APIRouter:
             values = body.model_dump()  # type: ignore[attr-defined]
             check_references(session, principal, resource.references, values)
             if resource.prepare_create is not None:
-                values = resource.prepare_create(session, principal, values)
+                values = resource.prepare_create(session, principal, values, None)
             row = resource.model(**values, practice_id=principal.practice_id)
             session.add(row)
             session.flush()
@@ -171,8 +172,7 @@ def crud_router(resource: Resource) -> APIRouter:
             _refuse_nulls_for_required_columns(resource.model, changes)
             check_references(session, principal, resource.references, changes)
             if resource.prepare_update is not None:
-                changes = resource.prepare_update(session, principal, {**changes, "id": row.id})
-                changes.pop("id", None)
+                changes = resource.prepare_update(session, principal, changes, row.id)
             before = {name: _jsonable(getattr(row, name)) for name in changes}
             for name, value in changes.items():
                 setattr(row, name, value)

@@ -32,20 +32,26 @@ def _refuse_duplicate(
         raise ApiError(409, "duplicate", f"{field}: {value!r} is already on file.", field)
 
 
-def prepare_patient(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+def prepare_patient(
+    session: Session, principal: Principal, values: dict[str, Any], record_id: int | None
+) -> dict[str, Any]:
     if values.get("medicare_id") is not None:
         _refuse_duplicate(
-            session, models.Patient, principal, "medicare_id", values["medicare_id"], other_than=values.get("id")
+            session, models.Patient, principal, "medicare_id", values["medicare_id"], other_than=record_id
         )
     return values
 
 
-def prepare_device(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+def prepare_device(
+    session: Session, principal: Principal, values: dict[str, Any], record_id: int | None
+) -> dict[str, Any]:
     _refuse_duplicate(session, models.Device, principal, "serial", values["serial"])
     return values
 
 
-def prepare_observation(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+def prepare_observation(
+    session: Session, principal: Principal, values: dict[str, Any], record_id: int | None
+) -> dict[str, Any]:
     patient = session.get(models.Patient, values["patient_id"])
     assert patient is not None  # checked as a reference first
     if values["effective_at"] > utc_now():
@@ -67,7 +73,9 @@ def prepare_observation(session: Session, principal: Principal, values: dict[str
     return {**values, "local_date": local_date, "content_key": content_key, "source": "api"}
 
 
-def prepare_time_entry(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+def prepare_time_entry(
+    session: Session, principal: Principal, values: dict[str, Any], record_id: int | None
+) -> dict[str, Any]:
     user_id = values.get("user_id")
     if user_id is None:
         if principal.kind != "user":
@@ -85,7 +93,9 @@ def prepare_time_entry(session: Session, principal: Principal, values: dict[str,
     return {**values, "user_id": user_id, "performer": performer}
 
 
-def prepare_user(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+def prepare_user(
+    session: Session, principal: Principal, values: dict[str, Any], record_id: int | None
+) -> dict[str, Any]:
     if "email" in values:
         values = {**values, "email": values["email"].lower()}
         _refuse_duplicate(session, models.User, principal, "email", values["email"])
@@ -95,30 +105,23 @@ def prepare_user(session: Session, principal: Principal, values: dict[str, Any])
     return values
 
 
-def _resource(path: str, entity: str, model: type[Base], family: Any, read: str, write: str, **extra: Any) -> Resource:
-    name = family.__name__
+def _resource(
+    path: str, entity: str, model: type[Base], schemas: tuple[Any, str], read: str, write: str, **extra: Any
+) -> Resource:
+    """Schemas are looked up by family name in their module: XCreate, XUpdate, XPublic, XFilter."""
+    module, name = schemas
     return Resource(
         path=path,
         entity=entity,
         model=model,
         read=read,
         write=write,
-        public=getattr(family, f"{name}Public"),
-        filters=getattr(family, f"{name}Filter"),
-        create=getattr(family, f"{name}Create", None),
-        update=getattr(family, f"{name}Update", None),
+        public=getattr(module, f"{name}Public"),
+        filters=getattr(module, f"{name}Filter"),
+        create=getattr(module, f"{name}Create", None),
+        update=getattr(module, f"{name}Update", None),
         **extra,
     )
-
-
-class _Family:
-    """Schema families looked up by name: XCreate, XUpdate, XPublic, XFilter."""
-
-    def __init__(self, name: str, module: Any) -> None:
-        self.__name__ = name
-        for suffix in ("Create", "Update", "Public", "Filter"):
-            if hasattr(module, name + suffix):
-                setattr(self, name + suffix, getattr(module, name + suffix))
 
 
 PATIENT_REF = {"patient_id": models.Patient}
@@ -128,7 +131,7 @@ RESOURCES = [
         "/patients",
         "patient",
         models.Patient,
-        _Family("Patient", patients),
+        (patients, "Patient"),
         "patients:read",
         "patients:write",
         prepare_create=prepare_patient,
@@ -139,7 +142,7 @@ RESOURCES = [
         "/consents",
         "consent",
         models.Consent,
-        _Family("Consent", care),
+        (care, "Consent"),
         "care:read",
         "care:write",
         references=PATIENT_REF,
@@ -148,7 +151,7 @@ RESOURCES = [
         "/enrollments",
         "enrollment",
         models.Enrollment,
-        _Family("Enrollment", care),
+        (care, "Enrollment"),
         "care:read",
         "care:write",
         references={**PATIENT_REF, "billing_provider_id": models.User},
@@ -157,7 +160,7 @@ RESOURCES = [
         "/encounters",
         "encounter",
         models.Encounter,
-        _Family("Encounter", care),
+        (care, "Encounter"),
         "care:read",
         "care:write",
         references=PATIENT_REF,
@@ -166,7 +169,7 @@ RESOURCES = [
         "/care-plans",
         "care_plan",
         models.CarePlan,
-        _Family("CarePlan", care),
+        (care, "CarePlan"),
         "care:read",
         "care:write",
         references=PATIENT_REF,
@@ -175,7 +178,7 @@ RESOURCES = [
         "/devices",
         "device",
         models.Device,
-        _Family("Device", devices),
+        (devices, "Device"),
         "devices:read",
         "devices:write",
         prepare_create=prepare_device,
@@ -184,7 +187,7 @@ RESOURCES = [
         "/device-assignments",
         "device_assignment",
         models.DeviceAssignment,
-        _Family("DeviceAssignment", devices),
+        (devices, "DeviceAssignment"),
         "devices:read",
         "devices:write",
         references={**PATIENT_REF, "device_id": models.Device},
@@ -193,7 +196,7 @@ RESOURCES = [
         "/observations",
         "observation",
         models.Observation,
-        _Family("Observation", devices),
+        (devices, "Observation"),
         "observations:read",
         "observations:write",
         references={**PATIENT_REF, "device_id": models.Device},
@@ -204,7 +207,7 @@ RESOURCES = [
         "/time-entries",
         "time_entry",
         models.TimeEntry,
-        _Family("TimeEntry", work),
+        (work, "TimeEntry"),
         "care:read",
         "care:write",
         references=PATIENT_REF,
@@ -215,7 +218,7 @@ RESOURCES = [
         "/alerts",
         "alert",
         models.Alert,
-        _Family("Alert", work),
+        (work, "Alert"),
         "alerts:read",
         "alerts:write",
         references={**PATIENT_REF, "observation_id": models.Observation},
@@ -224,7 +227,7 @@ RESOURCES = [
         "/claim-lines",
         "claim_line",
         models.ClaimLine,
-        _Family("ClaimLine", work),
+        (work, "ClaimLine"),
         "claims:read",
         "claims:write",
         order_by="service_date",
@@ -233,7 +236,7 @@ RESOURCES = [
         "/users",
         "user",
         models.User,
-        _Family("User", admin),
+        (admin, "User"),
         "users:read",
         "users:write",
         prepare_create=prepare_user,

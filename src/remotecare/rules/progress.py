@@ -39,7 +39,8 @@ def month_progress(judgement: Judgement, *, as_of: dt.date, settings: PracticeSe
     activity = judgement.activity
     entries = [entry for entry in month_entries(judgement, settings) if entry.date <= as_of]
     options: list[tuple[int, str, int]] = []  # (minutes still to go, code, threshold)
-    for code, rule in time_codes(judgement):
+    codes = time_codes(judgement)
+    for code, rule in codes:
         if rule.complex_only and not activity.enrollment.complex:
             continue
         assert rule.minutes is not None
@@ -53,7 +54,6 @@ def month_progress(judgement: Judgement, *, as_of: dt.date, settings: PracticeSe
                 options.append((threshold - counted, add_on, threshold))
             continue
         options.append((threshold - counted, code, threshold))
-    codes = time_codes(judgement)
     first = next((rule for _, rule in codes if not rule.complex_only or activity.enrollment.complex), None)
     progress: dict[str, Any] = {
         "kind": "minutes",
@@ -61,7 +61,7 @@ def month_progress(judgement: Judgement, *, as_of: dt.date, settings: PracticeSe
         "minutes_needed": first.minutes if first else None,
         "interactive_contact": any(entry.interactive for entry in entries),
         "interactive_required": any(rule.interactive_communication for _, rule in codes),
-        "next_threshold": ({"code": min(options)[1], "minutes": min(options)[2]} if options else None),
+        "next_threshold": _nearest(options),
         "days_left": (judgement.period.end - as_of).days,
     }
     return _in_progress(activity, judgement, progress)
@@ -75,3 +75,10 @@ def _in_progress(activity: EnrollmentActivity, judgement: Judgement, progress: d
         period=judgement.period,
         progress={**progress, "rules": judgement.rules.title},
     )
+
+
+def _nearest(options: list[tuple[int, str, int]]) -> dict[str, Any] | None:
+    if not options:
+        return None
+    _, code, threshold = min(options)
+    return {"code": code, "minutes": threshold}
