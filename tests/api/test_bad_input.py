@@ -272,11 +272,11 @@ def _send(client: TestClient, world: World, endpoint: Endpoint, change: dict[str
 
 
 def _snapshot(engine: Engine, table: str) -> tuple[int, list[Any], int]:
-    """(rows, their content, creates and updates in the audit trail)."""
+    """(rows, their content, creates, updates and ingests in the audit trail)."""
     with engine.connect() as connection:
         rows = [tuple(row) for row in connection.execute(text(f"SELECT * FROM {table} ORDER BY id"))]  # noqa: S608
         writes = connection.execute(
-            text("SELECT count(*) FROM audit_events WHERE action IN ('create', 'update')")
+            text("SELECT count(*) FROM audit_events WHERE action IN ('create', 'update', 'ingest')")
         ).scalar_one()
     return count_rows(engine, table), rows, int(writes)
 

@@ -22,11 +22,11 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from remotecare.api.app import create_app
-from remotecare.api.permissions import API_KEY_SCOPES, PERMISSIONS, PUBLIC_PATHS
+from remotecare.api.permissions import API_KEY_SCOPES, PERMISSIONS, PUBLIC_PATHS, SIGNED_PATHS
 from remotecare.api.resources import RESOURCES
 from remotecare.api.security import new_token, token_digest
 from remotecare.config import Settings
-from remotecare.store.models import AuthSession, ClaimLine, Role
+from remotecare.store.models import AuthSession, ClaimLine, HeldReading, Role
 from tests.api.conftest import World, fresh_database, seed
 
 ROLES_OF_A = [f"a:{role.value}" for role in Role]
@@ -252,6 +252,10 @@ def _records(matrix: Matrix, practice: str, clinician: int) -> None:
         headers,
     )
     ids["/api-keys"] = _created(client, "/api-keys", {"name": f"target key of {practice}"}, headers)
+    ids["/integrations"] = _created(
+        client, "/integrations", {"vendor": "tenovi", "name": f"hub of {practice}"}, headers
+    )
+    ids["/fhir/Observation"] = ids["/observations"]
     # Claim lines are made by the billing run, not through the API.
     with matrix.app.state.session_factory() as session:
         line = ClaimLine(
@@ -267,8 +271,20 @@ def _records(matrix: Matrix, practice: str, clinician: int) -> None:
             evidence={},
         )
         session.add(line)
+        held = HeldReading(
+            practice_id=line.practice_id,
+            integration_id=ids["/integrations"],
+            device_serial=f"UNKNOWN-{practice}",
+            type="weight",
+            values={"kg": 80.0},
+            effective_at=dt.datetime(2025, 1, 7, 14, tzinfo=dt.UTC),
+            source="tenovi",
+            content_key=f"held-{practice}",
+            reason="no device 'UNKNOWN' in this practice",
+        )
+        session.add(held)
         session.commit()
-        ids["/claim-lines"] = line.id
+        ids["/claim-lines"], ids["/held-readings"] = line.id, held.id
 
 
 @pytest.fixture(scope="module")
@@ -303,6 +319,8 @@ def matrix(database_template: str, tmp_path_factory: pytest.TempPathFactory) -> 
 def _url(spec: RouteSpec, ids: dict[str, int]) -> str:
     if spec.item_param is None:
         return spec.path
+    if spec.path in SIGNED_PATHS:
+        return spec.path.format(vendor="tenovi", integration_id=ids["/integrations"])
     prefix = spec.path.split("/{", 1)[0]
     assert prefix in ids, f"{spec.label}: no record of this kind was set up; add one to _records"
     return re.sub(r"\{\w+\}", str(ids[prefix]), spec.path)
@@ -325,11 +343,13 @@ def test_the_route_answers_403_exactly_when_the_table_says_no(matrix: Matrix, sp
     # Write routes get an empty body: a permitted caller then sees 422, and nothing is written.
     response = _request(matrix, spec, caller, "a", None)
     assert response.status_code < 500, f"{spec.label} as {caller}: {response.status_code} {response.text}"
-    if may(caller, spec.permissions):
+    if spec.path in SIGNED_PATHS:  # a login or key is no signature
+        assert response.status_code == 401 and error_code(response) == "bad_signature", response.text
+    elif may(caller, spec.permissions):
         assert response.status_code not in (401, 403), f"{spec.label} as {caller}: {response.text}"
     else:
         assert response.status_code == 403, f"{spec.label} as {caller}: {response.status_code} {response.text}"
-        assert response.json()["error"]["code"] == "forbidden"
+        assert error_code(response) == "forbidden"
 
 
 # The smallest valid update of each kind, so the answer comes from the lookup and not from validation.
@@ -349,4 +369,12 @@ def test_another_practices_record_answers_404(matrix: Matrix, spec: RouteSpec, c
     body = UPDATE_BODIES.get(spec.path.split("/{", 1)[0], {"version": 1})
     response = _request(matrix, spec, caller, "b", body)
     assert response.status_code == 404, f"{spec.label} as {caller}: {response.status_code} {response.text}"
-    assert response.json()["error"]["code"] == "not_found"
+    assert error_code(response) == "not_found"
+
+
+def error_code(response: Any) -> str:
+    """Our error code, from {"error": {...}} or, under /fhir, from the OperationOutcome's details."""
+    body = response.json()
+    if body.get("resourceType") == "OperationOutcome":
+        return str(body["issue"][0]["details"]["coding"][0]["code"])
+    return str(body["error"]["code"])

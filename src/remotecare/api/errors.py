@@ -1,4 +1,8 @@
-"""One JSON error shape for every failure: {"error": {"code", "message", "field"}}."""
+"""One JSON error shape for every failure: {"error": {"code", "message", "field"}}.
+
+Under /fhir the same error is an OperationOutcome, the shape FHIR clients read:
+the message in `diagnostics`, the field in `expression`, our code in `details`.
+"""
 
 from __future__ import annotations
 
@@ -54,36 +58,71 @@ def _detail(error: Any) -> dict[str, Any]:
 UNION_MEMBERS = frozenset({"float", "int", "bool", "str", "list", "dict"})
 
 
+# Our error codes as FHIR issue types (http://hl7.org/fhir/issue-type).
+FHIR_ISSUE_TYPES = {
+    "unauthenticated": "login",
+    "forbidden": "forbidden",
+    "not_found": "not-found",
+    "malformed_json": "structure",
+    "conflict": "conflict",
+    "method_not_allowed": "not-supported",
+}
+
+
+def respond(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    field: str | None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    if request.url.path.startswith("/fhir"):
+        issue: dict[str, Any] = {
+            "severity": "error",
+            "code": FHIR_ISSUE_TYPES.get(code, "invalid"),
+            "details": {"coding": [{"system": ERROR_CODES, "code": code}], "text": message},
+            "diagnostics": message,
+        }
+        if field:
+            issue["expression"] = [field]
+        outcome = {"resourceType": "OperationOutcome", "issue": [issue]}
+        return JSONResponse(outcome, status_code=status, headers=headers, media_type="application/fhir+json")
+    return JSONResponse(error_body(code, message, field, **extra), status_code=status, headers=headers)
+
+
+ERROR_CODES = "https://remotecare.dev/fhir/CodeSystem/error-code"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=exc.status)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return respond(request, exc.status, exc.code, exc.message, exc.field)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
         first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": "invalid"}
         if first.get("type") == "json_invalid":
-            return JSONResponse(error_body("malformed_json", "The body is not valid JSON.", "body"), status_code=400)
+            return respond(request, 400, "malformed_json", "The body is not valid JSON.", "body")
         details = [_detail(error) for error in errors]
         field = details[0]["field"] if details else None
         message = f"{field}: {details[0]['message']}" if field else details[0]["message"]
-        return JSONResponse(error_body("invalid", message, field, details=details), status_code=422)
+        return respond(request, 422, "invalid", message, field, details=details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "http_error"
         )
-        return JSONResponse(
-            error_body(code, str(exc.detail), None), status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        return respond(request, exc.status_code, code, str(exc.detail), None, getattr(exc, "headers", None))
 
     @app.exception_handler(StaleDataError)
-    async def _stale(_: Request, __: StaleDataError) -> JSONResponse:
+    async def _stale(request: Request, __: StaleDataError) -> JSONResponse:
         message = "The record changed since you read it; read it again and re-apply your change."
-        return JSONResponse(error_body("conflict", message, "version"), status_code=409)
+        return respond(request, 409, "conflict", message, "version")
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        return JSONResponse(error_body("conflict", "The change conflicts with a stored record.", None), status_code=409)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        return respond(request, 409, "conflict", "The change conflicts with a stored record.", None)

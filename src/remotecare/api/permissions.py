@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "devices:write": CARE_TEAM,
     "observations:read": CARE_TEAM | {BILLER},
     "observations:write": CARE_TEAM | {INTEGRATOR},
+    "held_readings:review": CARE_TEAM,
     "alerts:read": CARE_TEAM,
     "alerts:write": CARE_TEAM,
     "claims:read": frozenset({ADMIN, PHYSICIAN, BILLER}),
@@ -31,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "users:read": frozenset({ADMIN}),
     "users:write": frozenset({ADMIN}),
     "api_keys:manage": frozenset({ADMIN}),
+    "integrations:manage": frozenset({ADMIN}),
     "audit:read": frozenset({ADMIN}),
     "self:read": frozenset({ADMIN, PHYSICIAN, STAFF, BILLER, INTEGRATOR}),
 }
@@ -41,7 +43,20 @@ API_KEY_SCOPES: dict[str, frozenset[str]] = {
 }
 
 # Routes anyone may call: logging in, health and the API's own documentation.
-PUBLIC_PATHS = frozenset({"/auth/login", "/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+PUBLIC_PATHS = frozenset(
+    {
+        "/auth/login",
+        "/health",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/webhooks/{vendor}/{integration_id}",
+    }
+)
+
+# Public routes that authenticate each request by its signature instead of a login or key.
+SIGNED_PATHS = frozenset({"/webhooks/{vendor}/{integration_id}"})
 
 
 def role_may(role: Role, permission: str) -> bool:

@@ -29,6 +29,12 @@ class AlertStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class HeldStatus(StrEnum):
+    HELD = "held"
+    RELEASED = "released"  # stored as an observation once its device was assigned
+    DISCARDED = "discarded"
+
+
 class ClaimStatus(StrEnum):
     PROPOSED = "proposed"
     APPROVED = "approved"
@@ -170,6 +176,47 @@ class Observation(IdMixin, Base):
     external_id: Mapped[str | None] = mapped_column(String(128))
     content_key: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    # What the sender said beyond the values (device time zone offset, estimated time, gateway, units as sent).
+    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Integration(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """A device vendor's webhook into one practice, with the secret its payloads are signed with.
+
+    The secret is kept as given, not hashed: verifying an HMAC needs it. It is
+    shown once when created and never returned by the API afterwards.
+    """
+
+    __tablename__ = "integrations"
+    practice_id: Mapped[int] = practice_fk()
+    vendor: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    secret: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_received_at: Mapped[dt.datetime | None]
+
+
+class HeldReading(IdMixin, Base):
+    """A reading from a device the practice does not know, or that no patient had on its day: kept for review."""
+
+    __tablename__ = "held_readings"
+    __table_args__ = (UniqueConstraint("practice_id", "content_key"),)
+    practice_id: Mapped[int] = practice_fk()
+    integration_id: Mapped[int | None] = mapped_column(Id, ForeignKey("integrations.id", ondelete="RESTRICT"))
+    device_serial: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(40))
+    values: Mapped[dict[str, Any]] = mapped_column()
+    effective_at: Mapped[dt.datetime]
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    content_key: Mapped[str] = mapped_column(String(64))
+    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[HeldStatus] = mapped_column(_enum(HeldStatus, "held_status"), default=HeldStatus.HELD)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    resolved_at: Mapped[dt.datetime | None]
+    observation_id: Mapped[int | None] = mapped_column(Id, ForeignKey("observations.id", ondelete="RESTRICT"))
 
 
 class TimeEntry(IdMixin, TimestampMixin, VersionedMixin, Base):

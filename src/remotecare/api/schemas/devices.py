@@ -23,6 +23,7 @@ ObservationType = Literal[
     "respiratory_status",
     "musculoskeletal_status",
     "cbt_session",
+    "symptom_checkin",
 ]
 
 
@@ -89,7 +90,9 @@ class DeviceAssignmentFilter(ListQuery):
     device_id: RecordId | None = None
 
 
-class ObservationCreate(Input):
+class ObservationIn(Input):
+    """One reading, posted on its own: stored (201), or answered with the stored copy if sent before (200)."""
+
     patient_id: RecordId
     device_id: RecordId | None = None
     type: ObservationType
@@ -111,6 +114,7 @@ class ObservationPublic(Output):
     source: str
     external_id: str | None
     received_at: dt.datetime
+    provenance: dict[str, Any]
 
 
 class ObservationFilter(ListQuery):

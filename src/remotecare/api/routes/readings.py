@@ -1,0 +1,89 @@
+"""Readings posted as plain JSON: one at a time, or a batch in the scenario-file shape."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ValidationError
+
+from remotecare.api import ingesting
+from remotecare.api.deps import Principal, SessionDep, require
+from remotecare.api.errors import ApiError, field_path
+from remotecare.api.schemas.devices import ObservationIn, ObservationPublic
+from remotecare.api.schemas.ingest import BatchReading, IngestReport, ReadingBatch
+from remotecare.ingest.reading import IncomingReading, Outcome, Parsed, Refusal
+from remotecare.services import ingestion
+from remotecare.store.base import utc_now
+from remotecare.store.models import Observation
+
+router = APIRouter(tags=["readings"])
+writer = require("observations:write")
+
+SINGLE_FIELDS = {"at": "effective_at", "patient": "patient_id", "device": "device_id"}
+
+
+@router.post(
+    "/observations",
+    response_model=ObservationPublic,
+    status_code=201,
+    summary="Post one reading",
+    responses={200: {"model": ObservationPublic, "description": "Sent before: the stored reading, unchanged"}},
+)
+def post_observation(
+    body: ObservationIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(writer)],
+) -> Any:
+    reading = IncomingReading(
+        type=body.type,
+        values=body.values,
+        at=body.effective_at,
+        patient_id=body.patient_id,
+        device_id=body.device_id,
+        manual=body.manual,
+        external_id=body.external_id,
+    )
+    [result] = ingestion.ingest(session, principal.practice_id, [reading], source="api", now=utc_now())
+    if result.outcome is Outcome.REFUSED:
+        session.rollback()  # like any refused body: nothing written
+        field = ingesting.rename(result.field or "body", SINGLE_FIELDS)
+        code = "unknown_reference" if (result.message or "").startswith("no ") else "invalid"
+        raise ApiError(422, code, f"{field}: {result.message}", field)
+    ingesting.record(session, request, principal, [result], practice_id=principal.practice_id, source="api")
+    session.commit()
+    if result.outcome is Outcome.DUPLICATE:
+        response.status_code = 200
+    response.headers["Location"] = f"/observations/{result.id}"
+    return session.get(Observation, result.id)
+
+
+@router.post("/readings/batch", response_model=IngestReport, summary="Post a batch of readings")
+def post_batch(
+    body: ReadingBatch,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(writer)],
+) -> Any:
+    """Each item is stored, found already stored, or refused with the field at fault; one bad item
+    does not stop the others. Sending the same batch again stores nothing twice."""
+    items = [_parse(index, item) for index, item in enumerate(body.readings)]
+    results = ingesting.run(session, request, principal, items, practice_id=principal.practice_id, source="api")
+    return ingesting.report(results)
+
+
+def _parse(index: int, item: Any) -> Parsed:
+    try:
+        reading = BatchReading.model_validate(item)
+    except ValidationError as error:
+        first = error.errors()[0]
+        return Refusal(field_path(list(first["loc"])) or "item", str(first["msg"]).removeprefix("Value error, "))
+    return IncomingReading(
+        type=reading.type,
+        values=reading.values,
+        at=reading.at,
+        patient_id=reading.patient,
+        device_serial=reading.device,
+        manual=reading.manual,
+        external_id=reading.external_id,
+    )

@@ -1,0 +1,405 @@
+"""Check and store readings from any source: set-based, idempotent, all or nothing per item.
+
+Whatever the path (FHIR, JSON batch, CSV, vendor webhook), readings arrive as
+`IncomingReading`s and leave as one `ItemResult` each:
+
+- stored: written once, with its calendar day in the patient's time zone;
+- duplicate: already stored (a retry is safe), answered with the stored id;
+- refused: with the field at fault and why (future time, implausible value,
+  unknown patient, a device not assigned to the patient that day, ...);
+- held: the device is unknown, or no patient had it that day; kept in the
+  review queue (`held_readings`) rather than dropped.
+
+The work is a handful of queries per batch, whatever its size: one for the
+patients, one for the devices, one for their assignments, one for the keys
+already stored, and one multi-row INSERT. Nothing is committed here; the
+caller commits the readings together with its audit event, so a failure
+leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from remotecare.ingest.measures import ReadingRefused, check_values
+from remotecare.ingest.reading import IncomingReading, ItemResult, Outcome, Parsed, Refusal
+from remotecare.store.models import Device, DeviceAssignment, HeldReading, Observation, Patient
+
+# Device clocks drift; a reading a few minutes "in the future" is a clock, not a fabrication.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """An item that passed every check, ready to insert."""
+
+    index: int
+    values: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    """What a batch would do: its results so far, and the rows it would write."""
+
+    results: dict[int, ItemResult] = field(default_factory=dict)
+    observations: list[Row] = field(default_factory=list)
+    held: list[Row] = field(default_factory=list)
+    duplicate_of: dict[int, int] = field(default_factory=dict)  # a repeat within the batch -> first index
+    first_index: dict[tuple[int, str], int] = field(default_factory=dict)  # (row list, content key) -> index
+
+    @property
+    def refused(self) -> list[ItemResult]:
+        return [result for result in self.results.values() if result.outcome is Outcome.REFUSED]
+
+
+@dataclass(frozen=True, slots=True)
+class _Assignment:
+    patient_id: int
+    start: dt.date
+    end: dt.date | None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+def plan(
+    session: Session,
+    practice_id: int,
+    items: Sequence[Parsed],
+    *,
+    source: str,
+    now: dt.datetime,
+    integration_id: int | None = None,
+) -> Plan:
+    """Check every item against the practice's records; write nothing."""
+    result = Plan()
+    readings: list[tuple[int, IncomingReading]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Refusal):
+            result.results[index] = _refused(index, item.field, item.message)
+            continue
+        try:
+            readings.append((index, _checked(item, now)))
+        except ReadingRefused as refusal:
+            result.results[index] = _refused(index, refusal.field, refusal.message)
+
+    lookup = _Lookup.load(session, practice_id, [reading for _, reading in readings])
+    for index, reading in readings:
+        try:
+            _place(result, lookup, index, reading, practice_id, source, now, integration_id)
+        except ReadingRefused as refusal:
+            result.results[index] = _refused(index, refusal.field, refusal.message)
+    _mark_stored_duplicates(session, practice_id, result)
+    return result
+
+
+def store(session: Session, planned: Plan) -> list[ItemResult]:
+    """Write the plan's rows and return one result per item, in the order sent."""
+    stored = _insert(session, Observation.__table__, planned.observations)  # type: ignore[arg-type]
+    missing = [row for row in planned.observations if row.values["content_key"] not in stored]
+    if missing:  # another request stored the same reading since `plan` looked: a duplicate after all
+        stored.update(_existing_ids(session, Observation, missing))
+        for row in missing:
+            planned.results[row.index] = ItemResult(row.index, Outcome.DUPLICATE, stored[row.values["content_key"]])
+    for row in planned.observations:
+        planned.results.setdefault(row.index, ItemResult(row.index, Outcome.STORED, stored[row.values["content_key"]]))
+
+    held = _insert(session, HeldReading.__table__, planned.held)  # type: ignore[arg-type]
+    held.update(
+        _existing_ids(session, HeldReading, [row for row in planned.held if row.values["content_key"] not in held])
+    )
+    for row in planned.held:
+        planned.results[row.index] = ItemResult(
+            row.index, Outcome.HELD, held[row.values["content_key"]], "device", row.values["reason"]
+        )
+    for index, first in planned.duplicate_of.items():
+        planned.results[index] = ItemResult(index, Outcome.DUPLICATE, planned.results[first].id)
+    return [planned.results[index] for index in sorted(planned.results)]
+
+
+def ingest(
+    session: Session,
+    practice_id: int,
+    items: Sequence[Parsed],
+    *,
+    source: str,
+    now: dt.datetime,
+    integration_id: int | None = None,
+) -> list[ItemResult]:
+    """Plan and store: every good item is stored, every bad one reported. The caller commits."""
+    return store(session, plan(session, practice_id, items, source=source, now=now, integration_id=integration_id))
+
+
+def _refused(index: int, field_name: str, message: str) -> ItemResult:
+    return ItemResult(index, Outcome.REFUSED, None, field_name, message)
+
+
+def _checked(reading: IncomingReading, now: dt.datetime) -> IncomingReading:
+    if reading.at.tzinfo is None:
+        raise ReadingRefused("at", "has no UTC offset, so its instant is unknown")
+    if reading.at > now + CLOCK_SKEW:
+        raise ReadingRefused("at", f"{reading.at.isoformat()} is in the future")
+    check_values(reading.type, reading.values)
+    return reading
+
+
+@dataclass
+class _Lookup:
+    """The practice's patients, devices and assignments that a batch names, fetched in a few queries."""
+
+    zones: dict[int, ZoneInfo]
+    device_by_id: dict[int, tuple[int, str]]
+    device_by_serial: dict[str, tuple[int, str]]
+    assignments: dict[int, list[_Assignment]]  # device id -> its assignments
+
+    @classmethod
+    def load(cls, session: Session, practice_id: int, readings: list[IncomingReading]) -> _Lookup:
+        device_ids = {r.device_id for r in readings if r.device_id is not None}
+        serials = {r.device_serial for r in readings if r.device_serial is not None}
+        devices: list[tuple[int, str]] = []
+        for ids in _chunks(device_ids):
+            devices += session.execute(
+                select(Device.id, Device.serial).where(Device.practice_id == practice_id, Device.id.in_(ids))
+            ).tuples()
+        for chunk in _chunks(serials):
+            devices += session.execute(
+                select(Device.id, Device.serial).where(Device.practice_id == practice_id, Device.serial.in_(chunk))
+            ).tuples()
+        assignments: dict[int, list[_Assignment]] = {}
+        for ids in _chunks({device_id for device_id, _ in devices}):
+            for device_id, patient_id, start, end in session.execute(
+                select(
+                    DeviceAssignment.device_id,
+                    DeviceAssignment.patient_id,
+                    DeviceAssignment.start_date,
+                    DeviceAssignment.end_date,
+                ).where(DeviceAssignment.practice_id == practice_id, DeviceAssignment.device_id.in_(ids))
+            ):
+                assignments.setdefault(device_id, []).append(_Assignment(patient_id, start, end))
+        patient_ids = {r.patient_id for r in readings if r.patient_id is not None}
+        patient_ids |= {a.patient_id for group in assignments.values() for a in group}
+        zones: dict[int, ZoneInfo] = {}
+        for ids in _chunks(patient_ids):
+            for patient_id, zone in session.execute(
+                select(Patient.id, Patient.timezone).where(Patient.practice_id == practice_id, Patient.id.in_(ids))
+            ):
+                zones[patient_id] = ZoneInfo(zone)
+        return cls(
+            zones=zones,
+            device_by_id={device_id: (device_id, serial) for device_id, serial in devices},
+            device_by_serial={serial: (device_id, serial) for device_id, serial in devices},
+            assignments=assignments,
+        )
+
+    def device(self, reading: IncomingReading) -> tuple[int, str] | None:
+        if reading.device_id is not None:
+            return self.device_by_id.get(reading.device_id)
+        if reading.device_serial is not None:
+            return self.device_by_serial.get(reading.device_serial)
+        return None
+
+    def holder(self, device_id: int, at: dt.datetime) -> tuple[int, dt.date] | None:
+        """The patient who had the device on the reading's day (in that patient's zone), if any."""
+        for assignment in self.assignments.get(device_id, ()):
+            day = at.astimezone(self.zones[assignment.patient_id]).date()
+            if assignment.covers(day):
+                return assignment.patient_id, day
+        return None
+
+
+def _place(
+    planned: Plan,
+    lookup: _Lookup,
+    index: int,
+    reading: IncomingReading,
+    practice_id: int,
+    source: str,
+    now: dt.datetime,
+    integration_id: int | None,
+) -> None:
+    """Decide where one checked reading goes: stored, held, a repeat within the batch, or refused."""
+    named_device = reading.device_id is not None or reading.device_serial is not None
+    device = lookup.device(reading)
+    device_label = reading.device_serial if reading.device_id is None else reading.device_id
+    if reading.patient_id is None:
+        if not named_device:
+            raise ReadingRefused("patient", "is required when no device is named")
+        holder = lookup.holder(device[0], reading.at) if device else None
+        if holder is None:
+            reason = (
+                f"no device {device_label!r} in this practice"
+                if device is None
+                else f"device {device_label!r} is not assigned to any patient on {reading.at.date().isoformat()}"
+            )
+            _hold(planned, index, reading, practice_id, source, now, integration_id, reason)
+            return
+        patient_id, day = holder
+    else:
+        patient_id = reading.patient_id
+        zone = lookup.zones.get(patient_id)
+        if zone is None:
+            raise ReadingRefused("patient", f"no patient {patient_id} in this practice")
+        day = reading.at.astimezone(zone).date()
+        if named_device:
+            if device is None:
+                raise ReadingRefused("device", f"no device {device_label!r} in this practice")
+            holder = lookup.holder(device[0], reading.at)
+            if holder is None or holder[0] != patient_id:
+                raise ReadingRefused(
+                    "device", f"device {device_label!r} is not assigned to patient {patient_id} on {day.isoformat()}"
+                )
+    device_id = device[0] if device else None
+    key = _content_key(source, reading, patient_id, device_id)
+    _add(
+        planned,
+        planned.observations,
+        index,
+        {
+            "practice_id": practice_id,
+            "patient_id": patient_id,
+            "device_id": device_id,
+            "type": reading.type,
+            "values": reading.values,
+            "effective_at": reading.at,
+            "local_date": day,
+            "manual": reading.manual,
+            "source": source,
+            "external_id": reading.external_id,
+            "content_key": key,
+            "received_at": now,
+            "provenance": reading.provenance,
+        },
+    )
+
+
+def _hold(
+    planned: Plan,
+    index: int,
+    reading: IncomingReading,
+    practice_id: int,
+    source: str,
+    now: dt.datetime,
+    integration_id: int | None,
+    reason: str,
+) -> None:
+    serial = reading.device_serial or str(reading.device_id)
+    _add(
+        planned,
+        planned.held,
+        index,
+        {
+            "practice_id": practice_id,
+            "integration_id": integration_id,
+            "device_serial": serial,
+            "type": reading.type,
+            "values": reading.values,
+            "effective_at": reading.at,
+            "manual": reading.manual,
+            "source": source,
+            "external_id": reading.external_id,
+            "content_key": _content_key(source, reading, None, None),
+            "provenance": reading.provenance,
+            "reason": reason,
+            "received_at": now,
+        },
+    )
+
+
+def _add(planned: Plan, rows: list[Row], index: int, values: dict[str, Any]) -> None:
+    """Queue a row, unless the batch already holds the same reading: then this one repeats it."""
+    first = planned.first_index.setdefault((id(rows), values["content_key"]), index)
+    if first != index:
+        planned.duplicate_of[index] = first
+        return
+    rows.append(Row(index, values))
+
+
+def _content_key(source: str, reading: IncomingReading, patient_id: int | None, device_id: int | None) -> str:
+    """The sender's own id when it gives one (scoped to the source), else what the reading says."""
+    if reading.external_id is not None:
+        identity = f"external\x1f{source}\x1f{reading.external_id}"
+    else:
+        device = device_id if device_id is not None else reading.device_serial
+        values = json.dumps(reading.values, sort_keys=True, separators=(",", ":"))
+        instant = reading.at.astimezone(dt.UTC).isoformat()
+        identity = f"content\x1f{patient_id}\x1f{device}\x1f{reading.type}\x1f{instant}\x1f{values}"
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def _mark_stored_duplicates(session: Session, practice_id: int, planned: Plan) -> None:
+    """Readings already on file are duplicates; an external id reused for a different reading is refused."""
+    by_key = {row.values["content_key"]: row for row in planned.observations}
+    clashes: set[int] = set()
+    for keys in _chunks(set(by_key)):
+        for stored_id, key, reading_type, values, at in session.execute(
+            select(
+                Observation.id, Observation.content_key, Observation.type, Observation.values, Observation.effective_at
+            ).where(Observation.practice_id == practice_id, Observation.content_key.in_(keys))
+        ):
+            row = by_key[key]
+            same = (reading_type, values, at) == (row.values["type"], row.values["values"], row.values["effective_at"])
+            if same:
+                planned.results[row.index] = ItemResult(row.index, Outcome.DUPLICATE, stored_id)
+            else:
+                planned.results[row.index] = _refused(
+                    row.index,
+                    "external_id",
+                    f"{row.values['external_id']!r} was already used for a different reading (observation "
+                    f"{stored_id}); a stored reading is never changed",
+                )
+            clashes.add(row.index)
+    planned.observations = [row for row in planned.observations if row.index not in clashes]
+    # A repeat within the batch of an item already on file gets that item's answer.
+    for index, first in list(planned.duplicate_of.items()):
+        if first in clashes and planned.results[first].outcome is Outcome.REFUSED:
+            del planned.duplicate_of[index]
+            planned.results[index] = ItemResult(
+                index, Outcome.REFUSED, None, planned.results[first].field, planned.results[first].message
+            )
+
+
+def _insert(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
+    """INSERT ... ON CONFLICT DO NOTHING, many rows per statement; returns content key -> id of what it wrote."""
+    if not rows:
+        return {}
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    statement = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["practice_id", "content_key"])
+        .returning(table.c.content_key, table.c.id)
+    )
+    # Core, not the ORM: the rows are plain dicts, and the ORM bulk path adds nothing here.
+    return dict(session.connection().execute(statement, [row.values for row in rows]).tuples().all())
+
+
+def _existing_ids(session: Session, model: type[Observation] | type[HeldReading], rows: list[Row]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    if not rows:
+        return found
+    practice_id = rows[0].values["practice_id"]
+    for keys in _chunks({row.values["content_key"] for row in rows}):
+        found.update(
+            session.execute(
+                select(model.content_key, model.id).where(model.practice_id == practice_id, model.content_key.in_(keys))
+            )
+            .tuples()
+            .all()
+        )
+    return found
+
+
+def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+    ordered = list(values)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
