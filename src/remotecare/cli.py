@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from remotecare.rules import PracticeSettings, RulesError, evaluate, load_rules
 from remotecare.rules.describe import conditions_text, performers_text, threshold_text, units_text
 from remotecare.rules.diff import diff_rule_sets
 from remotecare.scenarios import ExpectedLine, ScenarioError, compare_expected, load_scenario
+
+if TYPE_CHECKING:
+    from remotecare.services.csv_import import ImportReport, RejectedRow
 
 app = typer.Typer(
     help="RemoteCare: remote care management and exact CMS billing.",
@@ -27,6 +32,8 @@ db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="People who log in.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+import_app = typer.Typer(help="Bring records in from files.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 BAD_INPUT = 2
 
@@ -232,6 +239,92 @@ def users_create(
         raise _fail(str(exc)) from exc
     finally:
         engine.dispose()
+
+
+@import_app.command("readings")
+def import_readings_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE.csv",
+            help="Columns: patient, type, at; device, manual, external_id if wanted; values (systolic, kg, ...).",
+        ),
+    ],
+    practice: Annotated[int, typer.Option("--practice", help="The practice's record id.")],
+    rejects: Annotated[
+        Path | None, typer.Option("--rejects", help="Also write the rejected rows (line, field, message) to this CSV.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per transaction.")] = 1000,
+) -> None:
+    """Import readings from a CSV file; a re-run stores nothing twice. Exit 1 if some rows were refused."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from remotecare.config import get_settings
+    from remotecare.ingest.csv_rows import CsvError
+    from remotecare.services.csv_import import ImportRefused, import_readings
+    from remotecare.store.base import utc_now
+    from remotecare.store.session import make_engine, make_session_factory
+
+    if not file.is_file():
+        raise _fail(f"{file}: no such file")
+    engine = make_engine(get_settings().database_url)
+    stderr = Console(stderr=True)
+    progress = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} rows"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,  # piped or logged: no bar, and no stray blank line where it was
+    )
+    try:
+        with progress:
+            task = progress.add_task("rows", total=None)
+            report = import_readings(
+                make_session_factory(engine),
+                practice,
+                file,
+                now=utc_now(),
+                batch_size=batch_size,
+                on_progress=lambda rows: progress.update(task, completed=rows),
+            )
+    except CsvError as exc:
+        raise _fail(f"{file}: {exc}") from exc
+    except ImportRefused as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+    _print_import_report(file, report)
+    if rejects is not None:
+        _write_rejects(rejects, report.rejected)
+    if not report.complete:
+        raise typer.Exit(1)
+
+
+def _print_import_report(file: Path, report: ImportReport) -> None:
+    held = f", {report.held} held" if report.held else ""
+    typer.echo(f"imported {file}: {report.stored} stored, {report.duplicate} duplicate, {report.refused} refused{held}")
+    if not report.rejected:
+        return
+    table = Table(title=f"Rejected rows ({len(report.rejected)})")
+    for column in ("line", "field", "reason"):
+        table.add_column(column, overflow="fold")
+    for row in report.rejected:
+        # Text, not markup: a reason quotes what the file said, brackets and all.
+        table.add_row(str(row.line), Text(row.field), Text(row.message))
+    _console().print(table)
+
+
+def _write_rejects(path: Path, rejected: list[RejectedRow]) -> None:
+    rows = [(row.line, row.field, row.message) for row in rejected]
+    try:
+        with path.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(("line", "field", "message"))
+            writer.writerows(rows)
+    except OSError as exc:
+        raise _fail(f"--rejects: {path}: {exc.strerror or exc}") from exc
 
 
 @app.command("serve")

@@ -6,10 +6,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from remotecare.api.deps import Principal
+from remotecare.store.base import utc_now
 from remotecare.store.models import AuditEvent
+
+APPEND = insert(AuditEvent)
 
 
 def record(
@@ -25,20 +29,23 @@ def record(
     actor_label: str | None = None,
 ) -> None:
     client = request.client.host if request.client else None
-    session.add(
-        AuditEvent(
-            practice_id=principal.practice_id if principal else practice_id,
-            actor_type=principal.kind if principal else "anonymous",
-            actor_id=principal.id if principal else None,
-            actor_label=(principal.label if principal else actor_label) or "anonymous",
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            ip=client,
-            user_agent=(request.headers.get("user-agent") or "")[:256] or None,
-            path=request.url.path[:256],
-            detail=detail or {},
-        )
+    # A Core INSERT, written at once in the caller's transaction: the audit row needs nothing of the ORM.
+    session.connection().execute(
+        APPEND,
+        {
+            "practice_id": principal.practice_id if principal else practice_id,
+            "at": utc_now(),
+            "actor_type": principal.kind if principal else "anonymous",
+            "actor_id": principal.id if principal else None,
+            "actor_label": (principal.label if principal else actor_label) or "anonymous",
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "ip": client,
+            "user_agent": (request.headers.get("user-agent") or "")[:256] or None,
+            "path": request.url.path[:256],
+            "detail": detail or {},
+        },
     )
 
 

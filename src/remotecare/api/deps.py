@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from remotecare.api.errors import ApiError
@@ -67,32 +67,40 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
     return principal
 
 
+# Built once: every authenticated request runs one of these, and building a statement costs more than running it.
+LOGIN = (
+    select(
+        AuthSession.revoked_at, AuthSession.expires_at, User.id, User.practice_id, User.role, User.email, User.active
+    )
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.token_hash == bindparam("digest"))
+)
+KEY = select(ApiKey.id, ApiKey.practice_id, ApiKey.name, ApiKey.scope, ApiKey.revoked_at, ApiKey.last_used_at).where(
+    ApiKey.key_hash == bindparam("digest")
+)
+KEY_USED = update(ApiKey).where(ApiKey.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
+
+
 def _from_login(session: Session, token: str) -> Principal | None:
-    row = session.execute(
-        select(AuthSession, User)
-        .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.token_hash == token_digest(token))
-    ).first()
+    row = session.connection().execute(LOGIN, {"digest": token_digest(token)}).first()
     if row is None:
         return None
-    login, user = row
-    if login.revoked_at is not None or login.expires_at <= utc_now() or not user.active:
+    revoked_at, expires_at, user_id, practice_id, role, email, active = row
+    if revoked_at is not None or expires_at <= utc_now() or not active:
         return None
-    return Principal("user", user.id, user.practice_id, user.role, user.email)
+    return Principal("user", user_id, practice_id, role, email)
 
 
 def _from_api_key(session: Session, key: str) -> Principal | None:
-    api_key = session.scalar(select(ApiKey).where(ApiKey.key_hash == token_digest(key)))
-    if api_key is None or api_key.revoked_at is not None:
+    row = session.connection().execute(KEY, {"digest": token_digest(key)}).first()
+    if row is None or row.revoked_at is not None:
         return None
     now = utc_now()
     # Noted at most once a minute: a write on every call would double the cost of posting a reading.
-    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
-        api_key.last_used_at = now
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        session.connection().execute(KEY_USED, {"key_id": row.id, "now": now})
         session.commit()
-    return Principal(
-        "api_key", api_key.id, api_key.practice_id, Role.INTEGRATOR, f"api key {api_key.name}", api_key.scope
-    )
+    return Principal("api_key", row.id, row.practice_id, Role.INTEGRATOR, f"api key {row.name}", row.scope)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

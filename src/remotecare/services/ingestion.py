@@ -20,6 +20,7 @@ leaves nothing half-written.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -27,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import BindParameter, Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from remotecare.ingest.measures import ReadingRefused, check_values
@@ -38,6 +39,46 @@ from remotecare.store.models import Device, DeviceAssignment, HeldReading, Obser
 # Device clocks drift; a reading a few minutes "in the future" is a clock, not a fabrication.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
+
+# Built once: a statement made per call costs more Python than the database spends running it.
+_PRACTICE: BindParameter[int] = bindparam("practice")
+_WANTED: BindParameter[Any] = bindparam("wanted", expanding=True)
+_devices, _assignments, _patients, _observations = (
+    Device.__table__.c,
+    DeviceAssignment.__table__.c,
+    Patient.__table__.c,
+    Observation.__table__.c,
+)
+# A device with each of its assignments and the assigned patient's zone: one query answers "who had it that day".
+_HOLDERS = (
+    select(
+        _devices.id,
+        _devices.serial,
+        _assignments.patient_id,
+        _assignments.start_date,
+        _assignments.end_date,
+        _patients.timezone,
+    )
+    .select_from(Device.__table__)
+    .outerjoin(
+        DeviceAssignment.__table__,
+        (_assignments.device_id == _devices.id) & (_assignments.practice_id == _devices.practice_id),
+    )
+    .outerjoin(
+        Patient.__table__, (_patients.id == _assignments.patient_id) & (_patients.practice_id == _devices.practice_id)
+    )
+    .where(_devices.practice_id == _PRACTICE)
+)
+HOLDERS_BY_ID = _HOLDERS.where(_devices.id.in_(_WANTED))
+HOLDERS_BY_SERIAL = _HOLDERS.where(_devices.serial.in_(_WANTED))
+ZONES = select(_patients.id, _patients.timezone).where(_patients.practice_id == _PRACTICE, _patients.id.in_(_WANTED))
+STORED_BY_KEY = select(
+    _observations.id,
+    _observations.content_key,
+    _observations.type,
+    _observations["values"],  # not .values: that is the collection's own method
+    _observations.effective_at,
+).where(_observations.practice_id == _PRACTICE, _observations.content_key.in_(_WANTED))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,20 +141,21 @@ def plan(
             _place(result, lookup, index, reading, practice_id, source, now, integration_id)
         except ReadingRefused as refusal:
             result.results[index] = _refused(index, refusal.field, refusal.message)
-    _mark_stored_duplicates(session, practice_id, result)
     return result
 
 
 def store(session: Session, planned: Plan) -> list[ItemResult]:
-    """Write the plan's rows and return one result per item, in the order sent."""
+    """Write the plan's rows and return one result per item, in the order sent.
+
+    Readings already on file are found by the INSERT itself (it skips a key it
+    has), so the common case, new readings, costs no lookup of stored keys;
+    the skipped ones are then looked up to tell a retry from a clash."""
     stored = _insert(session, Observation.__table__, planned.observations)  # type: ignore[arg-type]
-    missing = [row for row in planned.observations if row.values["content_key"] not in stored]
-    if missing:  # another request stored the same reading since `plan` looked: a duplicate after all
-        stored.update(_existing_ids(session, Observation, missing))
-        for row in missing:
-            planned.results[row.index] = ItemResult(row.index, Outcome.DUPLICATE, stored[row.values["content_key"]])
+    skipped = [row for row in planned.observations if row.values["content_key"] not in stored]
+    planned.results.update(_settle_conflicts(session, skipped) if skipped else {})
     for row in planned.observations:
-        planned.results.setdefault(row.index, ItemResult(row.index, Outcome.STORED, stored[row.values["content_key"]]))
+        if row.values["content_key"] in stored:
+            planned.results[row.index] = ItemResult(row.index, Outcome.STORED, stored[row.values["content_key"]])
 
     held = _insert(session, HeldReading.__table__, planned.held)  # type: ignore[arg-type]
     held.update(
@@ -124,7 +166,11 @@ def store(session: Session, planned: Plan) -> list[ItemResult]:
             row.index, Outcome.HELD, held[row.values["content_key"]], "device", row.values["reason"]
         )
     for index, first in planned.duplicate_of.items():
-        planned.results[index] = ItemResult(index, Outcome.DUPLICATE, planned.results[first].id)
+        answer = planned.results[first]  # a repeat within the batch shares its first copy's fate
+        if answer.outcome is Outcome.REFUSED:
+            planned.results[index] = ItemResult(index, Outcome.REFUSED, None, answer.field, answer.message)
+        else:
+            planned.results[index] = ItemResult(index, Outcome.DUPLICATE, answer.id)
     return [planned.results[index] for index in sorted(planned.results)]
 
 
@@ -165,42 +211,25 @@ class _Lookup:
 
     @classmethod
     def load(cls, session: Session, practice_id: int, readings: list[IncomingReading]) -> _Lookup:
+        connection = session.connection()
+        found = cls(zones={}, device_by_id={}, device_by_serial={}, assignments={})
         device_ids = {r.device_id for r in readings if r.device_id is not None}
         serials = {r.device_serial for r in readings if r.device_serial is not None}
-        devices: list[tuple[int, str]] = []
-        for ids in _chunks(device_ids):
-            devices += session.execute(
-                select(Device.id, Device.serial).where(Device.practice_id == practice_id, Device.id.in_(ids))
-            ).tuples()
-        for chunk in _chunks(serials):
-            devices += session.execute(
-                select(Device.id, Device.serial).where(Device.practice_id == practice_id, Device.serial.in_(chunk))
-            ).tuples()
-        assignments: dict[int, list[_Assignment]] = {}
-        for ids in _chunks({device_id for device_id, _ in devices}):
-            for device_id, patient_id, start, end in session.execute(
-                select(
-                    DeviceAssignment.device_id,
-                    DeviceAssignment.patient_id,
-                    DeviceAssignment.start_date,
-                    DeviceAssignment.end_date,
-                ).where(DeviceAssignment.practice_id == practice_id, DeviceAssignment.device_id.in_(ids))
-            ):
-                assignments.setdefault(device_id, []).append(_Assignment(patient_id, start, end))
-        patient_ids = {r.patient_id for r in readings if r.patient_id is not None}
-        patient_ids |= {a.patient_id for group in assignments.values() for a in group}
-        zones: dict[int, ZoneInfo] = {}
-        for ids in _chunks(patient_ids):
-            for patient_id, zone in session.execute(
-                select(Patient.id, Patient.timezone).where(Patient.practice_id == practice_id, Patient.id.in_(ids))
-            ):
-                zones[patient_id] = ZoneInfo(zone)
-        return cls(
-            zones=zones,
-            device_by_id={device_id: (device_id, serial) for device_id, serial in devices},
-            device_by_serial={serial: (device_id, serial) for device_id, serial in devices},
-            assignments=assignments,
-        )
+        for query, wanted in ((HOLDERS_BY_ID, device_ids), (HOLDERS_BY_SERIAL, serials)):
+            for chunk in _chunks(wanted):
+                for device_id, serial, patient_id, start, end, zone in connection.execute(
+                    query, {"practice": practice_id, "wanted": chunk}
+                ):
+                    found.device_by_id[device_id] = found.device_by_serial[serial] = (device_id, serial)
+                    if patient_id is not None:
+                        found.assignments.setdefault(device_id, []).append(_Assignment(patient_id, start, end))
+                        found.zones[patient_id] = ZoneInfo(zone)
+        # Patients named directly, whose zone the device query did not already bring.
+        missing = {r.patient_id for r in readings if r.patient_id is not None} - found.zones.keys()
+        for chunk in _chunks(missing):
+            for patient_id, zone in connection.execute(ZONES, {"practice": practice_id, "wanted": chunk}):
+                found.zones[patient_id] = ZoneInfo(zone)
+        return found
 
     def device(self, reading: IncomingReading) -> tuple[int, str] | None:
         if reading.device_id is not None:
@@ -337,50 +366,52 @@ def _content_key(source: str, reading: IncomingReading, patient_id: int | None, 
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
-def _mark_stored_duplicates(session: Session, practice_id: int, planned: Plan) -> None:
-    """Readings already on file are duplicates; an external id reused for a different reading is refused."""
-    by_key = {row.values["content_key"]: row for row in planned.observations}
-    clashes: set[int] = set()
+def _settle_conflicts(session: Session, rows: list[Row]) -> dict[int, ItemResult]:
+    """Rows the INSERT skipped because their key is on file: the same reading again (a duplicate), or an
+    external id reused for a different reading (refused: a stored reading is never changed)."""
+    by_key = {row.values["content_key"]: row for row in rows}
+    settled: dict[int, ItemResult] = {}
     for keys in _chunks(set(by_key)):
-        for stored_id, key, reading_type, values, at in session.execute(
-            select(
-                Observation.id, Observation.content_key, Observation.type, Observation.values, Observation.effective_at
-            ).where(Observation.practice_id == practice_id, Observation.content_key.in_(keys))
+        for stored_id, key, reading_type, values, at in session.connection().execute(
+            STORED_BY_KEY, {"practice": rows[0].values["practice_id"], "wanted": keys}
         ):
             row = by_key[key]
-            same = (reading_type, values, at) == (row.values["type"], row.values["values"], row.values["effective_at"])
-            if same:
-                planned.results[row.index] = ItemResult(row.index, Outcome.DUPLICATE, stored_id)
+            if (reading_type, values, at) == (row.values["type"], row.values["values"], row.values["effective_at"]):
+                settled[row.index] = ItemResult(row.index, Outcome.DUPLICATE, stored_id)
             else:
-                planned.results[row.index] = _refused(
+                settled[row.index] = _refused(
                     row.index,
                     "external_id",
                     f"{row.values['external_id']!r} was already used for a different reading (observation "
                     f"{stored_id}); a stored reading is never changed",
                 )
-            clashes.add(row.index)
-    planned.observations = [row for row in planned.observations if row.index not in clashes]
-    # A repeat within the batch of an item already on file gets that item's answer.
-    for index, first in list(planned.duplicate_of.items()):
-        if first in clashes and planned.results[first].outcome is Outcome.REFUSED:
-            del planned.duplicate_of[index]
-            planned.results[index] = ItemResult(
-                index, Outcome.REFUSED, None, planned.results[first].field, planned.results[first].message
-            )
+    unsettled = [row.index for row in rows if row.index not in settled]
+    if unsettled:  # the INSERT skipped a row for another reason: never report it stored
+        raise RuntimeError(f"items {unsettled} were neither written nor found on file")
+    return settled
 
 
 def _insert(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
     """INSERT ... ON CONFLICT DO NOTHING, many rows per statement; returns content key -> id of what it wrote."""
     if not rows:
         return {}
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = (
-        dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=["practice_id", "content_key"])
-        .returning(table.c.content_key, table.c.id)
-    )
+    statement = _insert_statement(session.get_bind().dialect.name, table)
     # Core, not the ORM: the rows are plain dicts, and the ORM bulk path adds nothing here.
     return dict(session.connection().execute(statement, [row.values for row in rows]).tuples().all())
+
+
+@functools.cache
+def _insert_statement(dialect: str, table: Table) -> Any:
+    if dialect == "sqlite":
+        # INSERT OR IGNORE rather than sqlite.insert().on_conflict_do_nothing(): the same statement, but one
+        # SQLAlchemy can cache, which saves compiling it on every request. Rows reaching it were checked
+        # already, so the only constraint it can meet is the unique content key.
+        return insert(table).prefix_with("OR IGNORE", dialect="sqlite").returning(table.c.content_key, table.c.id)
+    return (
+        postgresql.insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.practice_id, table.c.content_key])
+        .returning(table.c.content_key, table.c.id)
+    )
 
 
 def _existing_ids(session: Session, model: type[Observation] | type[HeldReading], rows: list[Row]) -> dict[str, int]:
@@ -390,7 +421,8 @@ def _existing_ids(session: Session, model: type[Observation] | type[HeldReading]
     practice_id = rows[0].values["practice_id"]
     for keys in _chunks({row.values["content_key"] for row in rows}):
         found.update(
-            session.execute(
+            session.connection()
+            .execute(
                 select(model.content_key, model.id).where(model.practice_id == practice_id, model.content_key.in_(keys))
             )
             .tuples()

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from remotecare.store.sqlite_writes import queue_writers
+
 
 def make_engine(url: str, **options: Any) -> Engine:
     if url.startswith("sqlite"):
@@ -18,6 +20,8 @@ def make_engine(url: str, **options: Any) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if database and database != ":memory:":
+            queue_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **options)
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Select, func, select
 
 from remotecare.api import audit, ingesting
@@ -100,6 +100,11 @@ def process_bundle(
         field = _element(first, f"Bundle.entry[{first.index}].resource")
         raise ApiError(422, "invalid", f"{field}: {first.message} (the transaction stored nothing)", field)
     results = ingestion.store(session, planned)
+    clash = next((result for result in results if result.outcome is Outcome.REFUSED), None)
+    if kind == "transaction" and clash is not None:  # found only on writing: roll the whole transaction back
+        session.rollback()
+        field = _element(clash, f"Bundle.entry[{clash.index}].resource")
+        raise ApiError(422, "invalid", f"{field}: {clash.message} (the transaction stored nothing)", field)
     ingesting.record(session, request, principal, results, practice_id=principal.practice_id, source=SOURCE)
     session.commit()
     entries = [_entry(result) for result in results]
@@ -125,10 +130,25 @@ def read_observation(
 DATE_PARAM = re.compile(r"^(eq|ge|gt|le|lt)?(\d{4}-\d{2}-\d{2})(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$")
 
 
+def _date_filter(value: str) -> str:
+    match = DATE_PARAM.match(value)
+    try:
+        assert match is not None
+        dt.date.fromisoformat(match.group(2))
+        if match.group(3):
+            dt.datetime.fromisoformat(match.group(2) + match.group(3).replace("Z", "+00:00"))
+    except (AssertionError, ValueError):
+        raise ValueError(f"{value!r} is not a date (ge2026-10-01) or an instant with an offset") from None
+    return value
+
+
+DateFilter = Annotated[str, Field(pattern=DATE_PARAM.pattern), AfterValidator(_date_filter)]
+
+
 class ObservationSearch(BaseModel):
     model_config = {"extra": "forbid"}
     patient: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
-    date: list[Annotated[str, Field(pattern=DATE_PARAM.pattern)]] = Field(
+    date: list[DateFilter] = Field(
         default_factory=list,
         description="ge2026-10-01, le2026-10-31: a day is the patient's calendar day; a time with an offset "
         "is an instant. Repeat for a range.",

@@ -44,7 +44,8 @@ def post_observation(
         manual=body.manual,
         external_id=body.external_id,
     )
-    [result] = ingestion.ingest(session, principal.practice_id, [reading], source="api", now=utc_now())
+    planned = ingestion.plan(session, principal.practice_id, [reading], source="api", now=utc_now())
+    [result] = ingestion.store(session, planned)
     if result.outcome is Outcome.REFUSED:
         session.rollback()  # like any refused body: nothing written
         field = ingesting.rename(result.field or "body", SINGLE_FIELDS)
@@ -52,9 +53,10 @@ def post_observation(
         raise ApiError(422, code, f"{field}: {result.message}", field)
     ingesting.record(session, request, principal, [result], practice_id=principal.practice_id, source="api")
     session.commit()
-    if result.outcome is Outcome.DUPLICATE:
-        response.status_code = 200
     response.headers["Location"] = f"/observations/{result.id}"
+    if result.outcome is Outcome.STORED:  # answered from what was written, without reading it back
+        return {**planned.observations[0].values, "id": result.id}
+    response.status_code = 200
     return session.get(Observation, result.id)
 
 
