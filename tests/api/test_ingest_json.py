@@ -116,15 +116,24 @@ def test_a_batch_reports_each_item_and_stores_only_the_good_ones(
     ]
 
 
+@pytest.mark.parametrize("size", [20, 120])  # 120: PostgreSQL takes large batches by COPY
 def test_sending_the_same_batch_again_stores_nothing_twice(
-    client: TestClient, world: World, engine: Engine, cuff: int
+    client: TestClient, world: World, engine: Engine, cuff: int, size: int
 ) -> None:
-    readings = [bp(world, f"2025-01-{day:02d}T07:30:00-06:00", systolic=120 + day) for day in range(7, 27)]
+    start = dt.datetime(2025, 1, 7, 13, 30, tzinfo=dt.UTC)
+    times = [(start + dt.timedelta(hours=3 * n)).isoformat() for n in range(size)]
+    readings = [bp(world, at, systolic=100 + n % 80) for n, at in enumerate(times)]
     first = post_batch(client, world, readings)
+    assert first["stored"] == size
+    # Half of it again, plus as many new: the old half is found on file, the new half stored.
+    later = [bp(world, (start + dt.timedelta(hours=3 * n + 1)).isoformat()) for n in range(size // 2)]
+    mixed = post_batch(client, world, readings[: size // 2] + later)
+    assert (mixed["stored"], mixed["duplicate"]) == (size // 2, size // 2)
+    assert [item["id"] for item in mixed["items"][: size // 2]] == [item["id"] for item in first["items"][: size // 2]]
     again = post_batch(client, world, readings)
-    assert first["stored"] == 20 and again["stored"] == 0 and again["duplicate"] == 20
+    assert again["stored"] == 0 and again["duplicate"] == size
     assert [item["id"] for item in again["items"]] == [item["id"] for item in first["items"]]
-    assert count_rows(engine, "observations") == 20
+    assert count_rows(engine, "observations") == size + size // 2
 
 
 def test_the_day_of_a_reading_is_the_patients_calendar_day(

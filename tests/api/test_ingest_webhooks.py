@@ -225,3 +225,21 @@ def test_only_an_admin_manages_integrations_and_the_secret_is_shown_once(
     assert integrations["tenovi"]["secret"] not in listed.text
     assert client.get("/integrations", headers=world.headers("a:clinical_staff")).status_code == 403
     assert client.get("/integrations", headers=world.headers("b:admin")).json() == []
+
+
+def test_a_large_delivery_from_an_unknown_device_is_held_once(
+    client: TestClient, world: World, engine: Engine, integrations: dict[str, Any]
+) -> None:
+    # 60 items: large enough for PostgreSQL's bulk (COPY) path.
+    start = dt.datetime(2025, 1, 7, 14, tzinfo=dt.UTC)
+    payload = [
+        {**tenovi_bp((start + dt.timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%SZ"))[1], "value_1": str(60 + n % 40)}
+        for n in range(60)
+    ]
+    first = deliver(client, integrations["tenovi"], payload).json()
+    again = deliver(client, integrations["tenovi"], payload).json()
+    assert first["held"] == 60 and again["held"] == 60
+    assert [item["id"] for item in again["items"]] == [item["id"] for item in first["items"]]
+    assert count_rows(engine, "held_readings") == 60
+    queue = client.get("/held-readings", params={"limit": 1}, headers=world.headers("a:clinical_staff")).json()
+    assert queue["items"][0]["status"] == "held" and queue["total"] == 60

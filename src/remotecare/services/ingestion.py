@@ -19,7 +19,9 @@ leaves nothing half-written.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import enum
 import functools
 import hashlib
 import json
@@ -28,17 +30,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, Table, bindparam, insert, select
-from sqlalchemy.dialects import postgresql
+from psycopg.types.json import Jsonb
+from sqlalchemy import BindParameter, Table, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from remotecare.ingest.measures import ReadingRefused, check_values
 from remotecare.ingest.reading import IncomingReading, ItemResult, Outcome, Parsed, Refusal
-from remotecare.store.models import Device, DeviceAssignment, HeldReading, Observation, Patient
+from remotecare.store.models import Device, DeviceAssignment, HeldReading, HeldStatus, Observation, Patient
 
 # Device clocks drift; a reading a few minutes "in the future" is a clock, not a fabrication.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
+COPY_FROM = 50  # rows from which PostgreSQL gets them by COPY rather than executemany
 
 # Built once: a statement made per call costs more Python than the database spends running it.
 _PRACTICE: BindParameter[int] = bindparam("practice")
@@ -196,8 +199,8 @@ def _checked(reading: IncomingReading, now: dt.datetime) -> IncomingReading:
         raise ReadingRefused("at", "has no UTC offset, so its instant is unknown")
     if reading.at > now + CLOCK_SKEW:
         raise ReadingRefused("at", f"{reading.at.isoformat()} is in the future")
-    check_values(reading.type, reading.values)
-    return reading
+    checked = check_values(reading.type, reading.values)  # whole numbers where the measure counts
+    return reading if checked == reading.values else dataclasses.replace(reading, values=checked)
 
 
 @dataclass
@@ -340,6 +343,7 @@ def _hold(
             "content_key": _content_key(source, reading, None, None),
             "provenance": reading.provenance,
             "reason": reason,
+            "status": HeldStatus.HELD,
             "received_at": now,
         },
     )
@@ -360,10 +364,21 @@ def _content_key(source: str, reading: IncomingReading, patient_id: int | None, 
         identity = f"external\x1f{source}\x1f{reading.external_id}"
     else:
         device = device_id if device_id is not None else reading.device_serial
-        values = json.dumps(reading.values, sort_keys=True, separators=(",", ":"))
+        values = ",".join(f"{name}={_canonical(value)}" for name, value in sorted(reading.values.items()))
         instant = reading.at.astimezone(dt.UTC).isoformat()
         identity = f"content\x1f{patient_id}\x1f{device}\x1f{reading.type}\x1f{instant}\x1f{values}"
     return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    """One spelling per value, so 128 and 128.0 (or a re-encoded string) are the same reading."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value)
 
 
 def _settle_conflicts(session: Session, rows: list[Row]) -> dict[int, ItemResult]:
@@ -392,26 +407,85 @@ def _settle_conflicts(session: Session, rows: list[Row]) -> dict[int, ItemResult
 
 
 def _insert(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
-    """INSERT ... ON CONFLICT DO NOTHING, many rows per statement; returns content key -> id of what it wrote."""
+    """Write the rows, skipping any whose content key is on file; returns content key -> id of what it wrote."""
     if not rows:
         return {}
-    statement = _insert_statement(session.get_bind().dialect.name, table)
-    # Core, not the ORM: the rows are plain dicts, and the ORM bulk path adds nothing here.
-    return dict(session.connection().execute(statement, [row.values for row in rows]).tuples().all())
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # Core, not the ORM: the rows are plain dicts, and the ORM bulk path adds nothing here.
+        return dict(connection.execute(_insert_or_ignore(table), [row.values for row in rows]).tuples().all())
+    if len(rows) >= COPY_FROM:
+        return _copy_in(session, table, rows)
+    # PostgreSQL, a few rows: ids drawn from the table's sequence up front, then one executemany, which
+    # psycopg pipelines. (INSERT ... RETURNING over many rows makes one statement of thousands of
+    # parameters, which the driver spends longer parsing than the server spends storing them.)
+    ids = list(connection.execute(_next_ids(table.name), {"n": len(rows)}).scalars())
+    statement = _insert_on_conflict_skip(table, ("id", *rows[0].values))
+    result = connection.execute(statement, [{**row.values, "id": i} for row, i in zip(rows, ids, strict=True)])
+    if result.rowcount != len(rows):
+        present = set(connection.execute(select(table.c.id).where(table.c.id.in_(ids))).scalars())
+        return {row.values["content_key"]: i for row, i in zip(rows, ids, strict=True) if i in present}
+    return {row.values["content_key"]: i for row, i in zip(rows, ids, strict=True)}
+
+
+def _copy_in(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
+    """PostgreSQL, many rows: COPY them into a temporary table, then one INSERT ... SELECT that skips keys
+    on file and returns the ids. COPY is the server's bulk path, several times faster than executemany."""
+    connection = session.connection()
+    staging = f"incoming_{table.name}"
+    names = list(rows[0].values)  # every row of a batch carries the same columns
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    quoted = ", ".join(f'"{name}"' for name in names)
+    # Made in the transaction that first needs it (so a rollback takes it away too), kept by the connection.
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "  # noqa: S608 - our own names
+        f"AS SELECT {quoted} FROM {table.name} WITH NO DATA"
+    )
+    with cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([_copyable(row.values[name]) for name in names])
+    cursor.execute(
+        f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {staging} "  # noqa: S608
+        f"ON CONFLICT (practice_id, content_key) DO NOTHING RETURNING content_key, id"
+    )
+    written = dict(cursor.fetchall())
+    cursor.execute(f"DELETE FROM {staging}")  # noqa: S608 - the same transaction may copy again
+    return written
+
+
+def _copyable(value: Any) -> Any:
+    """COPY bypasses SQLAlchemy's column types: JSON goes as jsonb, enums as their stored value."""
+    if isinstance(value, dict | list):
+        return Jsonb(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
 
 
 @functools.cache
-def _insert_statement(dialect: str, table: Table) -> Any:
-    if dialect == "sqlite":
-        # INSERT OR IGNORE rather than sqlite.insert().on_conflict_do_nothing(): the same statement, but one
-        # SQLAlchemy can cache, which saves compiling it on every request. Rows reaching it were checked
-        # already, so the only constraint it can meet is the unique content key.
-        return insert(table).prefix_with("OR IGNORE", dialect="sqlite").returning(table.c.content_key, table.c.id)
-    return (
-        postgresql.insert(table)
-        .on_conflict_do_nothing(index_elements=[table.c.practice_id, table.c.content_key])
-        .returning(table.c.content_key, table.c.id)
+def _insert_or_ignore(table: Table) -> Any:
+    # INSERT OR IGNORE rather than sqlite.insert().on_conflict_do_nothing(): the same statement, but one
+    # SQLAlchemy caches, which saves compiling it on every request. Rows reaching it were checked already,
+    # so the only constraint it can meet is the unique content key.
+    return insert(table).prefix_with("OR IGNORE", dialect="sqlite").returning(table.c.content_key, table.c.id)
+
+
+@functools.cache
+def _insert_on_conflict_skip(table: Table, names: tuple[str, ...]) -> Any:
+    # Written as text with typed parameters: SQLAlchemy's PostgreSQL insert construct is not cacheable,
+    # and compiling it per request costs more than the insert itself.
+    columns = ", ".join(f'"{name}"' for name in names)
+    values = ", ".join(f":{name}" for name in names)
+    statement = text(
+        f"INSERT INTO {table.name} ({columns}) VALUES ({values}) "  # noqa: S608 - the table's own names
+        "ON CONFLICT (practice_id, content_key) DO NOTHING"
     )
+    return statement.bindparams(*(bindparam(name, type_=table.c[name].type) for name in names))
+
+
+@functools.cache
+def _next_ids(table_name: str) -> Any:
+    return text(f"SELECT nextval(pg_get_serial_sequence('{table_name}', 'id')) FROM generate_series(1, :n)")  # noqa: S608
 
 
 def _existing_ids(session: Session, model: type[Observation] | type[HeldReading], rows: list[Row]) -> dict[str, int]:

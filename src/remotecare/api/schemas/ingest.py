@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from remotecare.api.schemas.common import Flag, Input, Instant, ListQuery, Output, RecordId, Versioned
 from remotecare.api.schemas.devices import ObservationType
@@ -15,16 +15,21 @@ MAX_BATCH = 5000
 Vendor = Literal["tenovi", "bodytrace"]
 
 
-class BatchReading(Input):
-    """One reading in the scenario-file shape; `patient` is the patient's record id, `device` the device serial."""
+class BatchReading(BaseModel):
+    """One reading in the scenario-file shape; `patient` is the patient's record id, `device` the device serial.
+
+    Not an `Input`: its per-field Python validator would cost more than storing the reading. Unknown fields
+    are still refused, and NUL characters by pattern here and by `measures` in text values."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     patient: RecordId
-    device: str | None = Field(default=None, min_length=1, max_length=64)
+    device: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")] | None = None
     at: Instant
     type: ObservationType
     values: dict[str, float | int | bool | str] = Field(max_length=20)
     manual: Flag = False
-    external_id: str | None = Field(default=None, min_length=1, max_length=128)
+    external_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00]*$")] | None = None
 
 
 # Items are checked one by one, so one bad item is refused on its own instead of failing the batch;
