@@ -1,41 +1,27 @@
-"""One fixture world for the API tests, on SQLite (default) or PostgreSQL.
+"""One fixture world for the API tests, on the database `tests/databases.py` chooses.
 
-REMOTECARE_TEST_DATABASE=postgresql runs the same tests on the local server
-(database `remotecare_test`, recreated for the run). Every test starts from
-the same migrated, seeded database: a copied file on SQLite, truncated and
-re-seeded tables on PostgreSQL.
+Every test starts from the same migrated, seeded database (see `database_url`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from remotecare.api.app import create_app
 from remotecare.api.security import hash_password, token_digest
 from remotecare.config import Settings
-from remotecare.store.base import Base
-from remotecare.store.migrate import upgrade
 from remotecare.store.models import AuthSession, Patient, Practice, Role, User
-from remotecare.store.session import make_engine
 
-PG_SERVER = os.environ.get("REMOTECARE_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PASSWORD = "correct horse battery staple"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
-
-
-def backend() -> str:
-    return os.environ.get("REMOTECARE_TEST_DATABASE", "sqlite")
 
 
 @dataclass
@@ -96,44 +82,6 @@ def seed(session: Session) -> World:
         world.patients[key] = patient.id
     session.commit()
     return world
-
-
-@pytest.fixture(scope="session")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if backend() == "postgresql":
-        admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS remotecare_test WITH (FORCE)"))
-            connection.execute(text("CREATE DATABASE remotecare_test"))
-        url = f"{PG_SERVER}/remotecare_test"
-        upgrade(url)
-        yield url
-        with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS remotecare_test WITH (FORCE)"))
-        admin.dispose()
-        return
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    upgrade(f"sqlite:///{path}")
-    yield str(path)
-
-
-def fresh_database(template: str, folder: Path) -> str:
-    """A migrated, empty database: a copy of the template file, or the PostgreSQL one truncated."""
-    if backend() == "postgresql":
-        engine = make_engine(template)
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        return template
-    copy = folder / "remotecare.db"
-    shutil.copy(template, copy)
-    return f"sqlite:///{copy}"
-
-
-@pytest.fixture
-def database_url(database_template: str, tmp_path: Path) -> str:
-    return fresh_database(database_template, tmp_path)
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ from remotecare.api.resources import RESOURCES
 from remotecare.api.security import new_token, token_digest
 from remotecare.config import Settings
 from remotecare.store.models import AuthSession, ClaimLine, HeldReading, Role
-from tests.api.conftest import World, fresh_database, seed
+from tests.api.conftest import World, seed
+from tests.databases import fresh_database
 
 ROLES_OF_A = [f"a:{role.value}" for role in Role]
 API_KEY = "a:api_key"

@@ -1,4 +1,5 @@
-"""`remotecare import readings FILE.csv`: against a migrated SQLite file seeded with synthetic records."""
+"""`remotecare import readings FILE.csv`: against a migrated database (SQLite, or PostgreSQL with
+REMOTECARE_TEST_DATABASE=postgresql) seeded with synthetic records."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from remotecare.cli import app
 from remotecare.config import get_settings
 from remotecare.domain.programs import Program
 from remotecare.services.csv_import import ImportRefused, RejectedRow, import_readings
-from remotecare.store.migrate import upgrade
 from remotecare.store.models import AuditEvent, Device, DeviceAssignment, Observation, Patient, Practice
 from remotecare.store.session import make_engine
+from tests.databases import fresh_database
 
 runner = CliRunner()
 UTC = dt.UTC
@@ -36,11 +37,9 @@ class Seeded:
     device: int
 
 
-def seed_database(folder: Path) -> Seeded:
-    """A migrated database: a practice, a patient in Chicago, and cuff BP-100 assigned to the patient from March 1."""
-    folder.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{folder / 'remotecare.db'}"
-    upgrade(url)
+def seed_database(url: str) -> Seeded:
+    """Into a migrated, empty database: a practice, a patient in Chicago, and cuff BP-100 assigned to the
+    patient from March 1."""
     engine = make_engine(url)
     with Session(engine) as session:
         practice = Practice(name="Prairie Family Medicine")
@@ -73,8 +72,8 @@ def seed_database(folder: Path) -> Seeded:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Seeded:
-    return seed_database(tmp_path / "db")
+def db(database_url: str) -> Seeded:
+    return seed_database(database_url)
 
 
 @pytest.fixture(autouse=True)
@@ -280,23 +279,25 @@ def batch_file(tmp_path: Path, db: Seeded) -> Path:
     )
 
 
-def test_batches_of_two_give_the_same_result_as_one_batch_with_an_audit_event_each(tmp_path: Path) -> None:
-    by_twos, at_once = seed_database(tmp_path / "twos"), seed_database(tmp_path / "once")
+def test_batches_of_two_give_the_same_result_as_one_batch_with_an_audit_event_each(
+    tmp_path: Path, database_template: str
+) -> None:
+    # One database after the other (on PostgreSQL the tests share one database, emptied in between).
+    counts = ("stored", "duplicate", "refused", "held")
+    by_twos = seed_database(fresh_database(database_template, tmp_path / "twos"))
     path = batch_file(tmp_path, by_twos)
     twos = invoke(by_twos.url, str(path), "--practice", str(by_twos.practice), "--batch-size", "2")
+    twos_stored, twos_audit = observations(by_twos.url), audit_details(by_twos.url)
+    at_once = seed_database(fresh_database(database_template, tmp_path / "once"))
     once = invoke(at_once.url, str(path), "--practice", str(at_once.practice))
     assert twos.exit_code == once.exit_code == 1
     summary = f"imported {path}: 2 stored, 2 duplicate, 1 refused\n"
     assert summary in twos.output and summary in once.output
-    assert observations(by_twos.url) == observations(at_once.url)
-    assert len(observations(by_twos.url)) == 2
+    assert twos_stored == observations(at_once.url)
+    assert len(twos_stored) == 2
 
     [bp_id, weight_id] = [1, 2]  # the first two rows inserted into an empty table
-    counts = ("stored", "duplicate", "refused", "held")
-    assert [
-        (d["source"], d["file"], d["lines"], [d[c] for c in counts], d["stored_ids"])
-        for d in audit_details(by_twos.url)
-    ] == [
+    assert [(d["source"], d["file"], d["lines"], [d[c] for c in counts], d["stored_ids"]) for d in twos_audit] == [
         ("csv", "batch.csv", [2, 3], [2, 0, 0, 0], [bp_id, weight_id]),
         ("csv", "batch.csv", [4, 5], [0, 1, 1, 0], []),
         ("csv", "batch.csv", [6, 6], [0, 1, 0, 0], []),

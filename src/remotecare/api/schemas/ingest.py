@@ -37,7 +37,10 @@ class BatchReading(BaseModel):
 LooseReading = Annotated[Any, WithJsonSchema(BatchReading.model_json_schema())]
 
 
-class ReadingBatch(Input):
+class ReadingBatch(BaseModel):
+    """Not an `Input` either: its NUL check would walk every item before each is checked on its own."""
+
+    model_config = ConfigDict(extra="forbid")
     readings: list[LooseReading] = Field(min_length=1, max_length=MAX_BATCH)
 
 
