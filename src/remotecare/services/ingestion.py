@@ -416,11 +416,15 @@ def _insert(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
         return dict(connection.execute(_insert_or_ignore(table), [row.values for row in rows]).tuples().all())
     if len(rows) >= COPY_FROM:
         return _copy_in(session, table, rows)
+    if len(rows) == 1:  # one round trip, where drawing an id first would take two
+        names = tuple(rows[0].values)
+        written = connection.execute(_insert_on_conflict_skip(table, names, returning=True), rows[0].values)
+        return dict(written.tuples().all())
     # PostgreSQL, a few rows: ids drawn from the table's sequence up front, then one executemany, which
     # psycopg pipelines. (INSERT ... RETURNING over many rows makes one statement of thousands of
     # parameters, which the driver spends longer parsing than the server spends storing them.)
     ids = list(connection.execute(_next_ids(table.name), {"n": len(rows)}).scalars())
-    statement = _insert_on_conflict_skip(table, ("id", *rows[0].values))
+    statement = _insert_on_conflict_skip(table, ("id", *rows[0].values), returning=False)
     result = connection.execute(statement, [{**row.values, "id": i} for row, i in zip(rows, ids, strict=True)])
     if result.rowcount != len(rows):
         present = set(connection.execute(select(table.c.id).where(table.c.id.in_(ids))).scalars())
@@ -471,14 +475,14 @@ def _insert_or_ignore(table: Table) -> Any:
 
 
 @functools.cache
-def _insert_on_conflict_skip(table: Table, names: tuple[str, ...]) -> Any:
+def _insert_on_conflict_skip(table: Table, names: tuple[str, ...], *, returning: bool) -> Any:
     # Written as text with typed parameters: SQLAlchemy's PostgreSQL insert construct is not cacheable,
     # and compiling it per request costs more than the insert itself.
     columns = ", ".join(f'"{name}"' for name in names)
     values = ", ".join(f":{name}" for name in names)
     statement = text(
         f"INSERT INTO {table.name} ({columns}) VALUES ({values}) "  # noqa: S608 - the table's own names
-        "ON CONFLICT (practice_id, content_key) DO NOTHING"
+        "ON CONFLICT (practice_id, content_key) DO NOTHING" + (" RETURNING content_key, id" if returning else "")
     )
     return statement.bindparams(*(bindparam(name, type_=table.c[name].type) for name in names))
 
