@@ -216,7 +216,7 @@ def api_batches(base: str, readings: Readings, size: int, total: int) -> float:
 
 
 COLUMNS = (
-    "practice_id, patient_id, device_id, type, \"values\", effective_at, local_date, manual, source, "
+    'practice_id, patient_id, device_id, type, "values", effective_at, local_date, manual, source, '
     "external_id, content_key, received_at, provenance"
 )
 
@@ -271,7 +271,8 @@ request = function()
     .. '"effective_at": "2023-%02d-%02dT%02d:%02d:00Z", "external_id": "wrk-{run}-%d"}}',
     p[1], p[2], 1 + math.floor(minute / 40320) % 12, 1 + math.floor(minute / 1440) % 28,
     math.floor(minute / 60) % 24, minute % 60, counter)
-  return wrk.format("POST", "{path}", {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {key}"}}, body)
+  local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {key}"}}
+  return wrk.format("POST", "{path}", headers, body)
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %f\\n", summary.requests, summary.errors.status, summary.duration / 1e6))
@@ -344,23 +345,40 @@ def percentile(values: list[float], fraction: float) -> float:
 # --- the run ------------------------------------------------------------------------------------
 
 
-def run(kind: str, quick: bool) -> dict[str, Any]:
+def settle(url: str) -> None:
+    """Let the previous phase's writes reach the disk, so the next phase measures its own load."""
+    if url.startswith("sqlite"):
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+    else:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("CHECKPOINT"))
+        engine.dispose()
+    time.sleep(5)
+
+
+def run(kind: str, quick: bool, phases: set[str]) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="remotecare-bench-"))
     try:
         url = fresh_database(kind, folder)
         world = seed(url)
         readings = Readings(world)
-        result: dict[str, Any] = {"database": kind, "batches": {}}
+        result: dict[str, Any] = {"database": kind, "batches": {}, "single": "not run"}
         scale = 4 if quick else 1
         totals = {1: 2000 // scale, 100: 20_000 // scale, 1000: 60_000 // scale}
         with server(url) as base:
-            for size in BATCH_SIZES:
+            for size in BATCH_SIZES if "batches" in phases else ():
                 total = max(totals[size], 2 * size)
                 api = api_batches(base, readings, size, total)
                 raw = raw_executemany(world, readings, size, total)
                 result["batches"][size] = {"api_per_s": api, "raw_per_s": raw, "ratio": api / raw}
             seconds = 5 if quick else 15
-            if shutil.which("wrk"):
+            if "single" not in phases:
+                pass
+            elif shutil.which("wrk"):
                 bare, bare_errors = wrk_rate(base, world, "/bench/bare", seconds, f"{kind}-bare")
                 single, single_errors = wrk_rate(base, world, "/observations", seconds, f"{kind}-single")
                 result["single"] = {
@@ -371,7 +389,8 @@ def run(kind: str, quick: bool) -> dict[str, Any]:
                 }
             else:
                 result["single"] = "skipped: wrk is not installed (apt-get install wrk)"
-            latencies = asyncio.run(paced(base, readings, 200, 5 if quick else 15))
+            settle(url)
+            latencies = asyncio.run(paced(base, readings, 200, 5 if quick else 15)) if "latency" in phases else [0.0]
             result["latency_at_200_per_s"] = {
                 "requests": len(latencies),
                 "p50_ms": statistics.median(latencies),
@@ -413,9 +432,13 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test of the script")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument(
+        "--phases", default="batches,single,latency", help="which measurements: batches, single, latency"
+    )
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    results = [run(kind, args.quick) for kind in kinds]
+    phases = set(args.phases.split(","))
+    results = [run(kind, args.quick, phases) for kind in kinds]
     print(report(results))  # noqa: T201 - the report is the output
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
