@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from remotecare.api.schemas.ingest import IngestReport
 from remotecare.ingest.reading import IncomingReading, Outcome
 from remotecare.services import ingestion
 from remotecare.store.base import utc_now
@@ -57,6 +58,7 @@ def bp(world: World, at: str, systolic: float = 132, diastolic: float = 84, **ex
 def post_batch(client: TestClient, world: World, readings: list[Any], who: str = "a:clinical_staff") -> Any:
     response = client.post("/readings/batch", json={"readings": readings}, headers=world.headers(who))
     assert response.status_code == 200, response.text
+    IngestReport.model_validate(response.json())  # built by hand for speed: it must still be the documented shape
     return response.json()
 
 

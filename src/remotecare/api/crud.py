@@ -86,6 +86,26 @@ def apply_filters(query: Select[Any], model: type[Base], filters: ListQuery) -> 
     return query
 
 
+def read_page(
+    session: Session,
+    request: Request,
+    principal: Principal,
+    query: Select[Any],
+    entity: str,
+    asked: dict[str, Any],
+    *,
+    limit_key: str = "limit",
+    offset_key: str = "offset",
+) -> tuple[list[Any], int]:
+    """One page of an ordered, scoped query and the total it pages through, written to the audit trail
+    with every id it returned. `asked` is the query as the caller sent it, limit and offset included."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = list(session.scalars(query.limit(asked.get(limit_key)).offset(asked.get(offset_key))))
+    audit.record_list(session, request, principal, entity=entity, ids=[row.id for row in rows], query=asked)
+    session.commit()
+    return rows, total
+
+
 def crud_router(resource: Resource) -> APIRouter:
     router = APIRouter(prefix=resource.path, tags=[resource.entity])
     read_guard = require(resource.read)
@@ -101,18 +121,9 @@ def crud_router(resource: Resource) -> APIRouter:
     ) -> Any:
         limit, offset = filters.limit, filters.offset  # type: ignore[attr-defined]
         query = apply_filters(scoped(resource.model, principal), resource.model, filters)
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        order = getattr(resource.model, resource.order_by)
-        rows = list(session.scalars(query.order_by(order, resource.model.id).limit(limit).offset(offset)))  # type: ignore[attr-defined]
-        audit.record_list(
-            session,
-            request,
-            principal,
-            entity=resource.entity,
-            ids=[row.id for row in rows],
-            query=filters.model_dump(mode="json", exclude_none=True),  # type: ignore[attr-defined]
-        )
-        session.commit()
+        order = (getattr(resource.model, resource.order_by), resource.model.id)  # type: ignore[attr-defined]
+        asked = filters.model_dump(mode="json", exclude_none=True)  # type: ignore[attr-defined]
+        rows, total = read_page(session, request, principal, query.order_by(*order), resource.entity, asked)
         return {"items": rows, "total": total, "limit": limit, "offset": offset}
 
     @router.get("/{item_id}", response_model=Public, summary=f"Read one {resource.entity}")

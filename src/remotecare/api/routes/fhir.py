@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
 from remotecare.api import audit, ingesting
-from remotecare.api.crud import scoped
+from remotecare.api.crud import read_page, scoped
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError, not_found
 from remotecare.api.schemas.common import MAX_ID
@@ -165,22 +165,11 @@ def search_observations(
     principal: Annotated[Principal, Depends(reader)],
     search: Annotated[ObservationSearch, Query()],
 ) -> Any:
-    query = _filtered(scoped(Observation, principal), search)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        session.scalars(
-            query.order_by(Observation.effective_at, Observation.id).limit(search.count).offset(search.offset)
-        )
+    query = _filtered(scoped(Observation, principal), search).order_by(Observation.effective_at, Observation.id)
+    asked = search.model_dump(mode="json", by_alias=True, exclude_none=True)
+    rows, total = read_page(
+        session, request, principal, query, "observation", asked, limit_key="_count", offset_key="_offset"
     )
-    audit.record_list(
-        session,
-        request,
-        principal,
-        entity="observation",
-        ids=[row.id for row in rows],
-        query=search.model_dump(mode="json", by_alias=True, exclude_none=True),
-    )
-    session.commit()
     more = search.offset + len(rows) < total
     next_url = str(request.url.include_query_params(_offset=search.offset + len(rows))) if more else None
     return searchset_bundle([observation_resource(row) for row in rows], total, str(request.url), next_url)

@@ -4,10 +4,9 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import func, select
 
 from remotecare.api import audit, ingesting
-from remotecare.api.crud import ItemId, apply_filters, load_scoped, scoped
+from remotecare.api.crud import ItemId, apply_filters, load_scoped, read_page, scoped
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
 from remotecare.api.schemas.common import Page
@@ -90,21 +89,9 @@ def list_held(
     filters: Annotated[HeldReadingFilter, Query()],
 ) -> Any:
     query = apply_filters(scoped(HeldReading, principal), HeldReading, filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        session.scalars(
-            query.order_by(HeldReading.received_at, HeldReading.id).limit(filters.limit).offset(filters.offset)
-        )
-    )
-    audit.record_list(
-        session,
-        request,
-        principal,
-        entity="held_reading",
-        ids=[row.id for row in rows],
-        query=filters.model_dump(mode="json", exclude_none=True),
-    )
-    session.commit()
+    ordered = query.order_by(HeldReading.received_at, HeldReading.id)
+    asked = filters.model_dump(mode="json", exclude_none=True)
+    rows, total = read_page(session, request, principal, ordered, "held_reading", asked)
     return {"items": rows, "total": total, "limit": filters.limit, "offset": filters.offset}
 
 
