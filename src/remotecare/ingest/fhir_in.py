@@ -325,7 +325,11 @@ def _component_value(component: dict[str, Any], at: str, reading_type: str) -> s
 
 
 def _value_key(element: dict[str, Any]) -> str | None:
-    return next((key for key in element if key.startswith("value") and key[5:6].isupper()), None)
+    # A value[x] sent as null carries no value: as if it were left out.
+    return next(
+        (key for key, value in element.items() if key.startswith("value") and key[5:6].isupper() and value is not None),
+        None,
+    )
 
 
 def _value(

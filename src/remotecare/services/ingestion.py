@@ -364,7 +364,7 @@ def _content_key(source: str, reading: IncomingReading, patient_id: int | None, 
         identity = f"external\x1f{source}\x1f{reading.external_id}"
     else:
         device = device_id if device_id is not None else reading.device_serial
-        values = ",".join(f"{name}={_canonical(value)}" for name, value in sorted(reading.values.items()))
+        values = ",".join([f"{name}={_canonical(reading.values[name])}" for name in sorted(reading.values)])
         instant = reading.at.astimezone(dt.UTC).isoformat()
         identity = f"content\x1f{patient_id}\x1f{device}\x1f{reading.type}\x1f{instant}\x1f{values}"
     return hashlib.sha256(identity.encode()).hexdigest()
@@ -372,12 +372,13 @@ def _content_key(source: str, reading: IncomingReading, patient_id: int | None, 
 
 def _canonical(value: Any) -> str:
     """One spelling per value, so 128 and 128.0 (or a re-encoded string) are the same reading."""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return str(int(value)) if value.is_integer() else repr(value)
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float):
-        return repr(value)
     return json.dumps(value)
 
 

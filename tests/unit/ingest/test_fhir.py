@@ -1066,6 +1066,12 @@ def test_a_number_beyond_any_float_is_refused() -> None:
     )
 
 
+def test_a_value_sent_as_null_is_a_missing_value_not_a_crash() -> None:
+    # Found by the property below: fhir.resources accepts `valueQuantity: null`.
+    refused = refusal(obs(**{**HR, "valueQuantity": None}))
+    assert refused.field.startswith("Observation") and "bpm" in refused.message
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(FIELDS), JSON, st.sampled_from([bp(), obs(**HR), obs(loinc("72514-3"), valueInteger=3)]))
 def test_any_content_in_any_field_is_read_or_refused_never_raised(name: str, junk: Any, base: dict[str, Any]) -> None:
