@@ -127,6 +127,15 @@ def test_sending_the_same_batch_again_stores_nothing_twice(
     readings = [bp(world, at, systolic=100 + n % 80) for n, at in enumerate(times)]
     first = post_batch(client, world, readings)
     assert first["stored"] == size
+    # Written the bulk way or the row-by-row way (by size and database), a reading reads back the same.
+    last = client.get(f"/observations/{first['items'][-1]['id']}", headers=world.headers("a:clinical_staff")).json()
+    assert (last["values"], last["effective_at"], last["manual"], last["provenance"]) == (
+        {"systolic": 100 + (size - 1) % 80, "diastolic": 84},
+        (start + dt.timedelta(hours=3 * (size - 1))).isoformat().replace("+00:00", "Z"),
+        False,
+        {},
+    )
+    assert last["local_date"] == (start + dt.timedelta(hours=3 * (size - 1)) - dt.timedelta(hours=6)).date().isoformat()
     # Half of it again, plus as many new: the old half is found on file, the new half stored.
     later = [bp(world, (start + dt.timedelta(hours=3 * n + 1)).isoformat()) for n in range(size // 2)]
     mixed = post_batch(client, world, readings[: size // 2] + later)

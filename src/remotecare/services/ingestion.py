@@ -31,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import BindParameter, Table, bindparam, insert, select, text
+from sqlalchemy import BindParameter, Connection, Table, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from remotecare.ingest.measures import ReadingRefused, check_values
@@ -41,7 +41,7 @@ from remotecare.store.models import Device, DeviceAssignment, HeldReading, HeldS
 # Device clocks drift; a reading a few minutes "in the future" is a clock, not a fabrication.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
-COPY_FROM = 50  # rows from which PostgreSQL gets them by COPY rather than executemany
+BULK_FROM = 50  # rows from which a batch is written the bulk way: COPY on PostgreSQL, executemany on SQLite
 
 # Built once: a statement made per call costs more Python than the database spends running it.
 _PRACTICE: BindParameter[int] = bindparam("practice")
@@ -413,9 +413,11 @@ def _insert(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
         return {}
     connection = session.connection()
     if connection.dialect.name == "sqlite":
+        if len(rows) >= BULK_FROM:
+            return _sqlite_bulk(connection, table, rows)
         # Core, not the ORM: the rows are plain dicts, and the ORM bulk path adds nothing here.
         return dict(connection.execute(_insert_or_ignore(table), [row.values for row in rows]).tuples().all())
-    if len(rows) >= COPY_FROM:
+    if len(rows) >= BULK_FROM:
         return _copy_in(session, table, rows)
     if len(rows) == 1:  # one round trip, where drawing an id first would take two
         names = tuple(rows[0].values)
@@ -431,6 +433,32 @@ def _insert(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
         present = set(connection.execute(select(table.c.id).where(table.c.id.in_(ids))).scalars())
         return {row.values["content_key"]: i for row, i in zip(rows, ids, strict=True) if i in present}
     return {row.values["content_key"]: i for row, i in zip(rows, ids, strict=True)}
+
+
+def _sqlite_bulk(connection: Connection, table: Table, rows: list[Row]) -> dict[str, int]:
+    """SQLite, many rows: the driver's own executemany of INSERT OR IGNORE, each value passed through its
+    column's SQLAlchemy converter once, without the per-row bookkeeping of a Core statement (which costs
+    more than SQLite spends storing the row). The new rows' ids are then read back in one query: this
+    transaction holds SQLite's only write lock, and SQLite gives each new row the next rowid, so the rows
+    it wrote are the last `rowcount` ids of the table."""
+    names = list(rows[0].values)
+    converters = [
+        table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect) for name in names
+    ]
+    columns = ", ".join(f'"{name}"' for name in names)
+    statement = f"INSERT OR IGNORE INTO {table.name} ({columns}) VALUES ({', '.join('?' for _ in names)})"  # noqa: S608
+    parameters = [
+        tuple(value if convert is None else convert(value) for convert, value in zip(converters, values, strict=True))
+        for values in ([row.values[name] for name in names] for row in rows)
+    ]
+    written = connection.exec_driver_sql(statement, parameters).rowcount
+    if written <= 0:
+        return {}
+    newest = connection.exec_driver_sql(
+        f"SELECT content_key, id FROM {table.name} WHERE id > (SELECT max(id) FROM {table.name}) - ?",  # noqa: S608
+        (written,),
+    )
+    return dict(newest.tuples().all())
 
 
 def _copy_in(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
