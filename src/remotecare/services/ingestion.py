@@ -25,7 +25,8 @@ import enum
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -474,9 +475,17 @@ def _copy_in(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "  # noqa: S608 - our own names
         f"AS SELECT {quoted} FROM {table.name} WITH NO DATA"
     )
+    # COPY bypasses SQLAlchemy's column types: JSON goes as jsonb, enums as their stored value.
+    converters = [_copy_converter(rows[0].values[name]) for name in names]
     with cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([_copyable(row.values[name]) for name in names])
+            values = row.values
+            copy.write_row(
+                [
+                    value if convert is None else convert(value)
+                    for convert, value in zip(converters, [values[n] for n in names], strict=True)
+                ]
+            )
     cursor.execute(
         f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {staging} "  # noqa: S608
         f"ON CONFLICT (practice_id, content_key) DO NOTHING RETURNING content_key, id"
@@ -486,13 +495,14 @@ def _copy_in(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
     return written
 
 
-def _copyable(value: Any) -> Any:
-    """COPY bypasses SQLAlchemy's column types: JSON goes as jsonb, enums as their stored value."""
-    if isinstance(value, dict | list):
-        return Jsonb(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
+def _copy_converter(example: Any) -> Callable[[Any], Any] | None:
+    """How a column's values go into COPY, judged by one row's value (every row of a batch has the same
+    kinds): JSON documents as jsonb, enums as their stored value, the rest as they are."""
+    if isinstance(example, dict | list):
+        return Jsonb
+    if isinstance(example, enum.Enum):
+        return operator.attrgetter("value")
+    return None
 
 
 @functools.cache
