@@ -148,6 +148,8 @@ class Device(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 class DeviceAssignment(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "device_assignments"
+    # Who had a device on a day is asked for every reading: by device, within the practice.
+    __table_args__ = (Index("ix_device_assignments_practice_device", "practice_id", "device_id"),)
     practice_id: Mapped[int] = practice_fk()
     device_id: Mapped[int] = mapped_column(Id, ForeignKey("devices.id", ondelete="RESTRICT"), index=True)
     patient_id: Mapped[int] = patient_fk()

@@ -88,6 +88,9 @@ def upgrade() -> None:
     with op.batch_alter_table("held_readings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_held_readings_practice_id"), ["practice_id"], unique=False)
 
+    with op.batch_alter_table("device_assignments", schema=None) as batch_op:
+        batch_op.create_index("ix_device_assignments_practice_device", ["practice_id", "device_id"], unique=False)
+
     with op.batch_alter_table("observations", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -100,6 +103,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("device_assignments", schema=None) as batch_op:
+        batch_op.drop_index("ix_device_assignments_practice_device")
+
     with op.batch_alter_table("observations", schema=None) as batch_op:
         batch_op.drop_column("provenance")
 
