@@ -1,0 +1,248 @@
+"""The facts of a billing run, read from the database with set-based queries.
+
+The rules judge `EnrollmentActivity` values (see `rules.counting`); a scenario
+file builds them from listed readings, and this module builds the same values
+from the tables: days with data come from one GROUP BY over the readings (their
+local day is stored with them), so no reading is ever loaded one by one.
+
+Each device assignment is one device as the rules see it (a device lent to two
+patients in turn is two), named `<serial>#<assignment id>`.
+
+Every period of an episode is replayed from its start (set-up is billed once
+per episode), so the queries reach back to the earliest start of the
+enrollments the run looks at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from remotecare.domain.devices import Device as DomainDevice
+from remotecare.domain.encounters import Encounter as DomainEncounter
+from remotecare.domain.facts import Window
+from remotecare.domain.patients import Patient as DomainPatient
+from remotecare.domain.programs import Enrollment as DomainEnrollment
+from remotecare.domain.programs import Program
+from remotecare.domain.time_entries import TimeEntry as DomainTimeEntry
+from remotecare.rules.counting import DEVICE_PROGRAMS, EnrollmentActivity, monitoring_start
+from remotecare.store.models import (
+    Consent,
+    Device,
+    DeviceAssignment,
+    Encounter,
+    Enrollment,
+    Observation,
+    Patient,
+    TimeEntry,
+)
+
+# An enrollment that ended this long before the window can still own a period that ends in it.
+LOOKBACK = dt.timedelta(days=62)
+CHUNK = 500
+
+
+@dataclass
+class PracticeFacts:
+    """The practice's records that a run over `window` needs, in the rules' own terms."""
+
+    window: Window
+    patients: dict[int, DomainPatient] = field(default_factory=dict)
+    enrollments: list[DomainEnrollment] = field(default_factory=list)
+    devices: dict[int, DomainDevice] = field(default_factory=dict)  # by assignment id
+    data_days: dict[tuple[int, int], set[dt.date]] = field(default_factory=dict)  # (patient, assignment) -> days
+    time_entries: list[DomainTimeEntry] = field(default_factory=list)
+    encounters: list[DomainEncounter] = field(default_factory=list)
+
+    def activities(self) -> list[EnrollmentActivity]:
+        """The same `EnrollmentActivity` values `rules.counting.build_activities` makes from a scenario."""
+        entries: dict[tuple[str, Program], list[DomainTimeEntry]] = defaultdict(list)
+        for entry in self.time_entries:
+            entries[(entry.patient, entry.program)].append(entry)
+        visits: dict[str, list[DomainEncounter]] = defaultdict(list)
+        for encounter in self.encounters:
+            visits[encounter.patient].append(encounter)
+        devices_of: dict[tuple[str, Program], list[tuple[int, DomainDevice]]] = defaultdict(list)
+        for assignment_id, device in self.devices.items():
+            devices_of[(device.patient, device.program)].append((assignment_id, device))
+
+        activities = []
+        for enrollment in self.enrollments:
+            patient = self.patients[int(enrollment.patient)]
+            start = None
+            data_days: dict[dt.date, frozenset[str]] = {}
+            if enrollment.program in DEVICE_PROGRAMS:
+                serving = devices_of[(patient.id, enrollment.program)]
+                start = monitoring_start(enrollment, (device for _, device in serving), {})
+                by_day: dict[dt.date, set[str]] = defaultdict(set)
+                for assignment_id, device in serving:
+                    if not device.medical_device:
+                        continue
+                    for day in self.data_days.get((int(patient.id), assignment_id), ()):
+                        by_day[day].add(device.id)
+                data_days = {
+                    day: frozenset(ids)
+                    for day, ids in by_day.items()
+                    if start is not None and start <= day and enrollment.contains(day)
+                }
+            activities.append(
+                EnrollmentActivity(
+                    enrollment=enrollment,
+                    patient=patient,
+                    monitoring_start=start,
+                    data_days=data_days,
+                    time_entries=tuple(
+                        sorted(
+                            (e for e in entries[(patient.id, enrollment.program)] if enrollment.contains(e.date)),
+                            key=lambda e: (e.date, e.performer, e.minutes, e.interactive, e.id or ""),
+                        )
+                    ),
+                    encounters=tuple(sorted(visits[patient.id], key=lambda e: (e.date, e.type))),
+                )
+            )
+        return activities
+
+
+def device_name(serial: str, assignment_id: int) -> str:
+    return f"{serial}#{assignment_id}"
+
+
+def load_facts(session: Session, practice_id: int, window: Window) -> PracticeFacts:
+    facts = PracticeFacts(window)
+    earliest = window.start - LOOKBACK
+    consents = _consents(session, practice_id)
+    rows = session.execute(
+        select(
+            Enrollment.id,
+            Enrollment.patient_id,
+            Enrollment.program,
+            Enrollment.start_date,
+            Enrollment.end_date,
+            Enrollment.focus,
+            Enrollment.complex,
+        ).where(
+            Enrollment.practice_id == practice_id,
+            Enrollment.start_date <= window.end,
+            or_(Enrollment.end_date.is_(None), Enrollment.end_date >= earliest),
+        )
+    ).all()
+    for enrollment_id, patient_id, program, start, end, focus, complex_ in rows:
+        facts.enrollments.append(
+            DomainEnrollment(
+                str(enrollment_id),
+                str(patient_id),
+                Program(program),
+                start,
+                end,
+                consents.get((patient_id, program)),
+                focus,
+                complex_,
+            )
+        )
+    patient_ids = sorted({int(e.patient) for e in facts.enrollments})
+    if not patient_ids:
+        return facts
+    since = min(e.start for e in facts.enrollments)
+    for chunk in _chunks(patient_ids):
+        for patient_id, zone, established, conditions in session.execute(
+            select(Patient.id, Patient.timezone, Patient.established, Patient.conditions).where(
+                Patient.practice_id == practice_id, Patient.id.in_(chunk)
+            )
+        ):
+            facts.patients[patient_id] = DomainPatient(str(patient_id), zone, established, tuple(conditions))
+    wanted = set(patient_ids)
+    for assignment_id, patient_id, program, start, end, medical, kind, serial in session.execute(
+        select(
+            DeviceAssignment.id,
+            DeviceAssignment.patient_id,
+            DeviceAssignment.program,
+            DeviceAssignment.start_date,
+            DeviceAssignment.end_date,
+            Device.medical_device,
+            Device.kind,
+            Device.serial,
+        )
+        .join(Device, and_(Device.id == DeviceAssignment.device_id, Device.practice_id == practice_id))
+        .where(DeviceAssignment.practice_id == practice_id)
+    ):
+        if patient_id in wanted:
+            facts.devices[assignment_id] = DomainDevice(
+                device_name(serial, assignment_id), str(patient_id), Program(program), kind, medical, start, end
+            )
+    for patient_id, assignment_id, day in session.execute(_data_days(practice_id, since, window.end)):
+        if patient_id in wanted:
+            facts.data_days.setdefault((patient_id, assignment_id), set()).add(day)
+    for entry_id, patient_id, program, day, minutes, performer, interactive in session.execute(
+        select(
+            TimeEntry.id,
+            TimeEntry.patient_id,
+            TimeEntry.program,
+            TimeEntry.service_date,
+            TimeEntry.minutes,
+            TimeEntry.performer,
+            TimeEntry.interactive,
+        ).where(
+            TimeEntry.practice_id == practice_id,
+            TimeEntry.service_date >= since,
+            TimeEntry.service_date <= window.end,
+        )
+    ):
+        if patient_id in wanted:
+            facts.time_entries.append(
+                DomainTimeEntry(str(patient_id), Program(program), day, minutes, performer, interactive, str(entry_id))
+            )
+    for patient_id, day, visit_type, face_to_face in session.execute(
+        select(Encounter.patient_id, Encounter.date, Encounter.type, Encounter.face_to_face).where(
+            Encounter.practice_id == practice_id, Encounter.date <= window.end
+        )
+    ):
+        if patient_id in wanted:
+            facts.encounters.append(DomainEncounter(str(patient_id), day, visit_type, face_to_face))
+    return facts
+
+
+def _data_days(practice_id: int, since: dt.date, through: dt.date) -> Any:
+    """Distinct (patient, assignment, local day) with a reading that can count (policy rule 2): from a
+    medical device, while assigned to that patient, and for RPM transmitted rather than keyed in."""
+    return (
+        select(Observation.patient_id, DeviceAssignment.id, Observation.local_date)
+        .join(
+            DeviceAssignment,
+            and_(
+                DeviceAssignment.practice_id == Observation.practice_id,
+                DeviceAssignment.device_id == Observation.device_id,
+                DeviceAssignment.patient_id == Observation.patient_id,
+                Observation.local_date >= DeviceAssignment.start_date,
+                or_(DeviceAssignment.end_date.is_(None), Observation.local_date <= DeviceAssignment.end_date),
+            ),
+        )
+        .where(
+            Observation.practice_id == practice_id,
+            Observation.local_date >= since,
+            Observation.local_date <= through,
+            or_(Observation.manual.is_(False), DeviceAssignment.program != Program.RPM),
+        )
+        .group_by(Observation.patient_id, DeviceAssignment.id, Observation.local_date)
+    )
+
+
+def _consents(session: Session, practice_id: int) -> dict[tuple[int, Program], dt.date]:
+    """The earliest standing consent per patient and program."""
+    rows = session.execute(
+        select(Consent.patient_id, Consent.program, func.min(Consent.obtained_on))
+        .where(Consent.practice_id == practice_id, Consent.revoked_on.is_(None))
+        .group_by(Consent.patient_id, Consent.program)
+    )
+    return {(patient_id, Program(program)): day for patient_id, program, day in rows}
+
+
+def _chunks(values: Iterable[int]) -> Iterable[list[int]]:
+    ordered = list(values)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
