@@ -125,7 +125,7 @@ def seed(session: Session) -> int:
     cuff = add(session, Device(practice_id=practice.id, serial="CUFF-1", kind="bp_cuff", medical_device=True))
     cuff2 = add(session, Device(practice_id=practice.id, serial="CUFF-2", kind="bp_cuff", medical_device=True))
     watch = add(session, Device(practice_id=practice.id, serial="WATCH-1", kind="watch", medical_device=False))
-    for device, patient, start in ((cuff, chicago, 1), (cuff2, honolulu, 6), (watch, honolulu, 5)):
+    for device, patient, first_day in ((cuff, chicago, 1), (cuff2, honolulu, 6), (watch, honolulu, 5)):
         add(
             session,
             DeviceAssignment(
@@ -133,7 +133,7 @@ def seed(session: Session) -> int:
                 device_id=device.id,
                 patient_id=patient.id,
                 program=Program.RPM,
-                start_date=dt.date(2026, 10, start),
+                start_date=dt.date(2026, 10, first_day),
             ),
         )
     observations = []
