@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -325,6 +326,64 @@ def _write_rejects(path: Path, rejected: list[RejectedRow]) -> None:
             writer.writerows(rows)
     except OSError as exc:
         raise _fail(f"--rejects: {path}: {exc.strerror or exc}") from exc
+
+
+@app.command("bill")
+def bill_command(
+    through: Annotated[
+        dt.datetime, typer.Option("--through", formats=["%Y-%m-%d"], help="Bill periods that end on or before it.")
+    ],
+    practice: Annotated[int, typer.Option("--practice", help="The practice's record id.")],
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="Earliest period end (default: two months back)."),
+    ] = None,
+) -> None:
+    """Run billing: propose a claim line for every service the rules allow; a re-run doubles nothing."""
+    from sqlalchemy import select
+
+    from remotecare.config import get_settings
+    from remotecare.domain.facts import Window
+    from remotecare.services.billing_run import default_window, run_billing
+    from remotecare.store.base import utc_now
+    from remotecare.store.models import AuditEvent, Practice
+    from remotecare.store.session import make_engine, make_session_factory, unit_of_work
+
+    window = default_window(through.date()) if since is None else Window(since.date(), through.date())
+    if window.start > window.end:
+        raise _fail("--from: is after --through")
+    engine = make_engine(get_settings().database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            if session.scalar(select(Practice.id).where(Practice.id == practice)) is None:
+                raise _fail(f"--practice: no practice {practice}")
+            report = run_billing(session, practice, window)
+            session.add(
+                AuditEvent(
+                    practice_id=practice,
+                    at=utc_now(),
+                    actor_type="cli",
+                    actor_label="remotecare bill",
+                    action="bill",
+                    entity="claim_line",
+                    detail={"from": window.start.isoformat(), "through": window.end.isoformat(), **report.counts()},
+                )
+            )
+    finally:
+        engine.dispose()
+    counts = report.counts()
+    typer.echo(
+        f"billed {window.start} to {window.end}: " + ", ".join(f"{count} {name}" for name, count in counts.items())
+    )
+    table = Table("code", "lines", "units")
+    totals: dict[str, list[int]] = {}
+    for line in report.evaluation.lines if report.evaluation else ():
+        totals.setdefault(line.code, [0, 0])
+        totals[line.code][0] += 1
+        totals[line.code][1] += line.units
+    for code, (lines, units) in sorted(totals.items()):
+        table.add_row(code, str(lines), str(units))
+    _console().print(table)
 
 
 @app.command("serve")

@@ -270,7 +270,11 @@ class Alert(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 
 class ClaimLine(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """A service the rules allow, for one enrollment and period: proposed by a billing run, approved by a
+    biller, exported, or void. A re-run finds its line by (enrollment, code, period start)."""
+
     __tablename__ = "claim_lines"
+    __table_args__ = (UniqueConstraint("practice_id", "enrollment_id", "code", "period_start"),)
     practice_id: Mapped[int] = practice_fk()
     patient_id: Mapped[int] = patient_fk()
     enrollment_id: Mapped[int] = mapped_column(Id, ForeignKey("enrollments.id", ondelete="RESTRICT"))
@@ -282,6 +286,9 @@ class ClaimLine(IdMixin, TimestampMixin, VersionedMixin, Base):
     rules: Mapped[str] = mapped_column(String(32))
     status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus, "claim_status"), default=ClaimStatus.PROPOSED)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Set when data that arrived after approval or export would change the line: never changed silently.
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_note: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEvent(IdMixin, Base):

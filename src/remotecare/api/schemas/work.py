@@ -105,12 +105,15 @@ class ClaimLinePublic(Output):
     rules: str
     status: ClaimStatus
     evidence: dict[str, Any]
+    needs_review: bool
+    review_note: str | None
     version: int
 
 
 class ClaimLineFilter(ListQuery):
     patient_id: RecordId | None = None
     status: ClaimStatus | None = None
+    needs_review: Flag | None = None
     code: str | None = Field(default=None, max_length=8)
     service_date_from: dt.date | None = None
     service_date_to: dt.date | None = None

@@ -1,0 +1,150 @@
+"""A billing run: the rules over the database's facts, written as claim lines that a re-run never doubles.
+
+Each line the rules allow is found by (enrollment, code, period start):
+
+- new: stored as proposed;
+- proposed, and the facts changed it: updated, since nobody has acted on it;
+- approved or exported, and the facts would change it (or no longer support it): left as it is and
+  flagged for review with what changed, so history never changes silently;
+- void: a biller's decision, kept; flagged if the rules propose it again.
+
+A proposed line the facts no longer support is voided, with the reason in its review note. The caller
+commits (together with its audit event).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from remotecare.domain.facts import Window
+from remotecare.rules import load_rules
+from remotecare.rules.evaluate import evaluate_activities
+from remotecare.rules.results import ClaimLine as ProposedLine
+from remotecare.rules.results import Evaluation
+from remotecare.rules.settings import PracticeSettings
+from remotecare.services.billing_facts import load_facts
+from remotecare.store.models import ClaimLine, ClaimStatus
+
+Key = tuple[int, str, dt.date]  # (enrollment id, code, period start)
+
+
+@dataclass
+class RunReport:
+    window: Window
+    proposed: list[int] = field(default_factory=list)  # ids of lines new in this run
+    updated: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    flagged: list[int] = field(default_factory=list)
+    voided: list[int] = field(default_factory=list)
+    evaluation: Evaluation | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in ("proposed", "updated", "unchanged", "flagged", "voided")}
+
+
+def default_window(through: dt.date) -> Window:
+    """The month of `through` and the two before it: late data for a period just closed is still billed."""
+    start = through.replace(day=1)
+    for _ in range(2):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    return Window(start, through)
+
+
+def run_billing(
+    session: Session, practice_id: int, window: Window, settings: PracticeSettings | None = None
+) -> RunReport:
+    facts = load_facts(session, practice_id, window)
+    evaluation = evaluate_activities(facts.activities(), rules=load_rules(), window=window, settings=settings)
+    report = RunReport(window, evaluation=evaluation)
+    existing = {
+        (line.enrollment_id, line.code, line.period_start): line
+        for line in session.scalars(
+            select(ClaimLine).where(
+                ClaimLine.practice_id == practice_id,
+                ClaimLine.period_end >= window.start,
+                ClaimLine.period_end <= window.end,
+            )
+        )
+    }
+    seen: set[Key] = set()
+    for proposed in evaluation.lines:
+        key: Key = (int(proposed.enrollment), proposed.code, proposed.period.start)
+        seen.add(key)
+        values = _values(proposed)
+        line = existing.get(key)
+        if line is None:
+            line = ClaimLine(practice_id=practice_id, status=ClaimStatus.PROPOSED, **values)
+            session.add(line)
+            session.flush()
+            report.proposed.append(line.id)
+            continue
+        changes = _changes(line, values)
+        if line.status is ClaimStatus.VOID:
+            _flag(report, line, "The rules propose this voided line again.")
+        elif not changes:
+            report.unchanged.append(line.id)
+        elif line.status is ClaimStatus.PROPOSED:
+            for name, value in values.items():
+                setattr(line, name, value)
+            report.updated.append(line.id)
+        else:
+            _flag(
+                report, line, f"Data that arrived after it was {line.status.value} would change {', '.join(changes)}."
+            )
+    for key, line in existing.items():
+        if key in seen or line.status is ClaimStatus.VOID:
+            continue
+        if line.status is ClaimStatus.PROPOSED:
+            line.status, line.review_note = ClaimStatus.VOID, "The facts no longer support this line."
+            report.voided.append(line.id)
+        else:
+            _flag(report, line, f"The facts no longer support this {line.status.value} line.")
+    session.flush()
+    return report
+
+
+def _values(proposed: ProposedLine) -> dict[str, Any]:
+    payment = proposed.national_payment_usd
+    return {
+        "patient_id": int(proposed.patient),
+        "enrollment_id": int(proposed.enrollment),
+        "code": proposed.code,
+        "units": proposed.units,
+        "service_date": proposed.service_date,
+        "period_start": proposed.period.start,
+        "period_end": proposed.period.end,
+        "rules": proposed.rules[:32],
+        "evidence": {
+            **{name: _plain(value) for name, value in proposed.evidence.items()},
+            "program": str(proposed.program),
+            "national_payment_usd": None if payment is None else str(payment),
+        },
+    }
+
+
+def _changes(line: ClaimLine, values: dict[str, Any]) -> list[str]:
+    return [name for name, value in values.items() if getattr(line, name) != value]
+
+
+def _flag(report: RunReport, line: ClaimLine, note: str) -> None:
+    if not line.needs_review or line.review_note != note:
+        line.needs_review, line.review_note = True, note
+    report.flagged.append(line.id)
+
+
+def _plain(value: Any) -> Any:
+    """Evidence as JSON stores it, so a re-run compares equal to what it wrote."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(item) for item in (sorted(value) if isinstance(value, set | frozenset) else value)]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
