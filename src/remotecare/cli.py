@@ -386,6 +386,48 @@ def bill_command(
     _console().print(table)
 
 
+@app.command("worklist")
+def worklist_command(
+    practice: Annotated[int, typer.Option("--practice", help="The practice's record id.")],
+    as_of: Annotated[
+        dt.datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Default: today (UTC).")
+    ] = None,
+) -> None:
+    """What each patient still needs before their open periods close, the most payment at risk first."""
+    from remotecare.config import get_settings
+    from remotecare.services.worklist import worklist
+    from remotecare.store.base import utc_now
+    from remotecare.store.session import make_engine, make_session_factory
+
+    day = as_of.date() if as_of else utc_now().date()
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            items = worklist(session, practice, day)
+    finally:
+        engine.dispose()
+    table = Table("patient", "program", "period", "so far", "next", "days left", "at risk")
+    for item in items:
+        progress = item.progress
+        so_far = (
+            f"{progress['days_with_data']} days"
+            if progress["kind"] == "days_with_data"
+            else f"{progress['minutes']} min" + (", call done" if progress.get("interactive_contact") else "")
+        )
+        target = progress.get("next_threshold") or {}
+        needed = f"{target.get('days', target.get('minutes'))} for {target['code']}" if target else "-"
+        table.add_row(
+            item.patient_name,
+            item.program,
+            f"{item.period_start} to {item.period_end}",
+            so_far,
+            needed,
+            str(item.days_left),
+            "-" if item.payment_at_risk_usd is None else f"${item.payment_at_risk_usd}",
+        )
+    _console().print(table)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

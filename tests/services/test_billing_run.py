@@ -125,3 +125,17 @@ def test_the_command_bills_and_writes_the_audit_trail(database_url: str, monkeyp
         ]
     engine.dispose()
     get_settings.cache_clear()
+
+
+def test_the_worklist_command_prints_each_open_period(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        practice_id = seed(session)
+    engine.dispose()
+    monkeypatch.setenv("REMOTECARE_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["worklist", "--practice", str(practice_id), "--as-of", "2026-11-10"])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    first_row = next(line for line in result.output.splitlines() if "One, Synthetic" in line)
+    assert "3 days" in first_row and "16 for 99454" in first_row and "$47.43" in first_row and "19" in first_row
