@@ -16,6 +16,7 @@ CARE_TEAM = frozenset({ADMIN, PHYSICIAN, STAFF})
 # permission -> roles allowed. An API key acts with the integrator role and its own scope.
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "practice:read": frozenset({ADMIN, PHYSICIAN, STAFF, BILLER, INTEGRATOR}),
+    "practice:write": frozenset({ADMIN}),
     "patients:read": CARE_TEAM | {BILLER},
     "patients:write": CARE_TEAM,
     "care:read": CARE_TEAM | {BILLER},  # consents, enrollments, encounters, care plans, time

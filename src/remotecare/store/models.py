@@ -55,11 +55,27 @@ def patient_fk() -> Mapped[int]:
     return mapped_column(Id, ForeignKey("patients.id", ondelete="RESTRICT"), index=True)
 
 
-class Practice(IdMixin, TimestampMixin, Base):
+class AddressMixin:
+    """A postal address, as claims carry it (837P N3/N4)."""
+
+    address_line1: Mapped[str | None] = mapped_column(String(55))
+    address_line2: Mapped[str | None] = mapped_column(String(55))
+    city: Mapped[str | None] = mapped_column(String(30))
+    state: Mapped[str | None] = mapped_column(String(2))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+
+
+class Practice(IdMixin, TimestampMixin, AddressMixin, Base):
+    """The billing provider: its NPI, tax id and address go on every claim."""
+
     __tablename__ = "practices"
     name: Mapped[str] = mapped_column(String(200))
     npi: Mapped[str | None] = mapped_column(String(10))
     timezone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
+    tax_id: Mapped[str | None] = mapped_column(String(9))
+    place_of_service: Mapped[str] = mapped_column(String(2), default="11")  # CMS code: 11 office
+    payer_name: Mapped[str | None] = mapped_column(String(60))  # the Medicare Administrative Contractor
+    payer_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class User(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -70,6 +86,7 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    npi: Mapped[str | None] = mapped_column(String(10))  # a physician's, as rendering provider on claims
 
 
 class AuthSession(IdMixin, Base):
@@ -99,7 +116,7 @@ class ApiKey(IdMixin, Base):
     last_used_at: Mapped[dt.datetime | None]
 
 
-class Patient(IdMixin, TimestampMixin, VersionedMixin, Base):
+class Patient(IdMixin, TimestampMixin, VersionedMixin, AddressMixin, Base):
     __tablename__ = "patients"
     __table_args__ = (UniqueConstraint("practice_id", "medicare_id"),)
     practice_id: Mapped[int] = practice_fk()
@@ -110,6 +127,7 @@ class Patient(IdMixin, TimestampMixin, VersionedMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64))
     conditions: Mapped[list[str]] = mapped_column(default=list)
     established: Mapped[bool] = mapped_column(Boolean, default=False)
+    sex: Mapped[str | None] = mapped_column(String(1))  # M, F or U, as claims carry it
 
 
 class Consent(IdMixin, TimestampMixin, VersionedMixin, Base):

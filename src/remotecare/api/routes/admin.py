@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from remotecare.api import audit
 from remotecare.api.crud import ItemId, apply_filters, load_scoped, scoped
 from remotecare.api.deps import Principal, SessionDep, require
+from remotecare.api.errors import ApiError
 from remotecare.api.schemas.admin import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -18,6 +19,7 @@ from remotecare.api.schemas.admin import (
     AuditEventFilter,
     AuditEventPublic,
     PracticePublic,
+    PracticeUpdate,
 )
 from remotecare.api.schemas.common import Page
 from remotecare.api.security import new_api_key, token_digest
@@ -44,6 +46,27 @@ AUDIT_COLUMNS = [
 @router.get("/practice", response_model=PracticePublic, tags=["practice"])
 def read_practice(session: SessionDep, principal: Annotated[Principal, Depends(require("practice:read"))]) -> Any:
     return session.get(Practice, principal.practice_id)
+
+
+@router.patch("/practice", response_model=PracticePublic, tags=["practice"])
+def update_practice(
+    body: PracticeUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("practice:write"))],
+) -> Any:
+    """The practice as billing provider: NPI, tax id, address, place of service and payer."""
+    practice = session.get(Practice, principal.practice_id)
+    changes = body.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None and name in ("name", "place_of_service"):
+            raise ApiError(422, "invalid", f"{name}: may not be null; leave it out to keep its value.", name)
+        setattr(practice, name, value)
+    audit.record(
+        session, request, principal, action="update", entity="practice", entity_id=principal.practice_id, detail=changes
+    )
+    session.commit()
+    return practice
 
 
 @router.get("/api-keys", response_model=list[ApiKeyPublic], tags=["api keys"])

@@ -7,7 +7,20 @@ from typing import Any
 
 from pydantic import AwareDatetime, EmailStr, Field
 
-from remotecare.api.schemas.common import Flag, Input, ListQuery, Output, RecordId, Versioned
+from remotecare.api.schemas.common import (
+    AddressLine,
+    City,
+    Flag,
+    Input,
+    ListQuery,
+    Npi,
+    Output,
+    PostalCode,
+    RecordId,
+    StateCode,
+    TaxId,
+    Versioned,
+)
 from remotecare.store.models import Role
 
 
@@ -16,6 +29,31 @@ class PracticePublic(Output):
     name: str
     npi: str | None
     timezone: str
+    tax_id: str | None
+    place_of_service: str
+    payer_name: str | None
+    payer_id: str | None
+    address_line1: str | None
+    address_line2: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+
+
+class PracticeUpdate(Input):
+    """What claims carry about the practice as billing provider."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    npi: Npi | None = None
+    tax_id: TaxId | None = None
+    place_of_service: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
+    payer_name: str | None = Field(default=None, min_length=1, max_length=60)
+    payer_id: str | None = Field(default=None, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")
+    address_line1: AddressLine | None = None
+    address_line2: AddressLine | None = None
+    city: City | None = None
+    state: StateCode | None = None
+    postal_code: PostalCode | None = None
 
 
 class UserCreate(Input):
@@ -23,6 +61,7 @@ class UserCreate(Input):
     full_name: str = Field(min_length=1, max_length=200)
     role: Role
     password: str = Field(min_length=12, max_length=256)
+    npi: Npi | None = None
 
 
 class UserUpdate(Versioned):
@@ -30,6 +69,7 @@ class UserUpdate(Versioned):
     role: Role | None = None
     active: Flag | None = None
     password: str | None = Field(default=None, min_length=12, max_length=256)
+    npi: Npi | None = None
 
 
 class UserPublic(Output):
@@ -38,6 +78,7 @@ class UserPublic(Output):
     full_name: str
     role: Role
     active: bool
+    npi: str | None
     version: int
 
 

@@ -106,6 +106,16 @@ def _plausible_day(value: dt.date) -> dt.date:
     return value
 
 
+def _npi(value: str) -> str:
+    # The NPI check digit: Luhn over the number prefixed with 80840 (the US health industry prefix).
+    digits = [int(d) for d in "80840" + value]
+    doubled = len(digits) % 2  # every second digit leftwards from the check digit, which is last
+    total = sum((d * 2 - 9 if d > 4 else d * 2) if i % 2 == doubled else d for i, d in enumerate(digits))
+    if total % 10:
+        raise ValueError("not a National Provider Identifier (its check digit is wrong)")
+    return value
+
+
 # Ids are 64-bit on PostgreSQL; anything larger can name no record.
 MAX_ID = 2**63 - 1
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -117,6 +127,12 @@ MedicareId = Annotated[str, Field(min_length=11, max_length=13), AfterValidator(
 PastDate = Annotated[dt.date, AfterValidator(_not_future)]
 CareDate = Annotated[dt.date, AfterValidator(_plausible_day)]
 Flag = StrictBool
+Npi = Annotated[str, Field(pattern=r"^[0-9]{10}$"), AfterValidator(_npi)]
+TaxId = Annotated[str, Field(pattern=r"^[0-9]{9}$")]
+StateCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+PostalCode = Annotated[str, Field(pattern=r"^[0-9]{5}(-?[0-9]{4})?$")]
+AddressLine = Annotated[str, Field(min_length=1, max_length=55)]
+City = Annotated[str, Field(min_length=1, max_length=30)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Note = Annotated[str, Field(max_length=4000)]
 Instant = AwareDatetime

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import Field
 
 from remotecare.api.schemas.common import (
+    AddressLine,
+    City,
     Flag,
     Icd10Code,
     Input,
@@ -15,9 +18,13 @@ from remotecare.api.schemas.common import (
     Name,
     Output,
     PastDate,
+    PostalCode,
+    StateCode,
     TimeZoneName,
     Versioned,
 )
+
+Sex = Literal["M", "F", "U"]
 
 
 class PatientCreate(Input):
@@ -28,6 +35,12 @@ class PatientCreate(Input):
     timezone: TimeZoneName
     conditions: list[Icd10Code] = Field(default_factory=list, max_length=50)
     established: Flag = False
+    sex: Sex | None = None
+    address_line1: AddressLine | None = None
+    address_line2: AddressLine | None = None
+    city: City | None = None
+    state: StateCode | None = None
+    postal_code: PostalCode | None = None
 
 
 class PatientUpdate(Versioned):
@@ -38,6 +51,12 @@ class PatientUpdate(Versioned):
     timezone: TimeZoneName | None = None
     conditions: list[Icd10Code] | None = Field(default=None, max_length=50)
     established: Flag | None = None
+    sex: Sex | None = None
+    address_line1: AddressLine | None = None
+    address_line2: AddressLine | None = None
+    city: City | None = None
+    state: StateCode | None = None
+    postal_code: PostalCode | None = None
 
 
 class PatientPublic(Output):
@@ -49,6 +68,12 @@ class PatientPublic(Output):
     timezone: str
     conditions: list[str]
     established: bool
+    sex: str | None
+    address_line1: str | None
+    address_line2: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
