@@ -428,6 +428,32 @@ def worklist_command(
     _console().print(table)
 
 
+@app.command("evidence")
+def evidence_command(
+    line_id: Annotated[int, typer.Argument(help="The claim line's id.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the page (default: evidence-ID.html).")
+    ] = None,
+) -> None:
+    """Write the audit packet of a claim line: the rule, the data days, the minutes log, consent and visits."""
+    from remotecare.config import get_settings
+    from remotecare.reports.evidence_packet import EvidenceNotFound, evidence_packet
+    from remotecare.store.base import utc_now
+    from remotecare.store.session import make_engine, make_session_factory
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            page = evidence_packet(session, line_id, now=utc_now())
+    except EvidenceNotFound as exc:
+        raise _fail(f"LINE_ID: {exc}") from exc
+    finally:
+        engine.dispose()
+    target = out or Path(f"evidence-{line_id}.html")
+    target.write_text(page, encoding="utf-8")
+    typer.echo(f"wrote {target}")
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

@@ -139,3 +139,37 @@ def test_the_worklist_command_prints_each_open_period(database_url: str, monkeyp
     assert result.exit_code == 0, result.output
     first_row = next(line for line in result.output.splitlines() if "One, Synthetic" in line)
     assert "3 days" in first_row and "16 for 99454" in first_row and "$47.43" in first_row and "19" in first_row
+
+
+def test_the_evidence_packet_shows_the_rule_the_days_the_minutes_consent_and_visits(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        practice_id = seed(session)
+        bill(session, practice_id)
+        chicago = session.scalar(select(Patient.id).where(Patient.timezone == "America/Chicago"))
+        device_line = session.scalar(
+            select(ClaimLine).where(ClaimLine.patient_id == chicago, ClaimLine.code == "99454")
+        )
+        time_line = session.scalar(select(ClaimLine).where(ClaimLine.patient_id == chicago, ClaimLine.code == "99457"))
+        assert device_line is not None and time_line is not None
+        ids = (device_line.id, time_line.id, device_line.evidence["dates"])
+    engine.dispose()
+    monkeypatch.setenv("REMOTECARE_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    device_page, time_page = tmp_path / "device.html", tmp_path / "time.html"
+    assert runner.invoke(app, ["evidence", str(ids[0]), "--out", str(device_page)]).exit_code == 0
+    assert runner.invoke(app, ["evidence", str(ids[1]), "--out", str(time_page)]).exit_code == 0
+    missing = runner.invoke(app, ["evidence", "999999"])
+    get_settings.cache_clear()
+    assert missing.exit_code == 2 and "no claim line 999999" in missing.output
+    device = device_page.read_text()
+    assert "99454" in device and f"Days with data: {len(ids[2])}" in device
+    assert all(f"<td>{day}</td>" in device for day in ids[2])
+    assert "2026-09-30" in device and "verbal" in device  # consent
+    assert "office_visit" in device and "2026-09-20" in device  # the visit
+    minutes = time_page.read_text()
+    assert "Synthetic Nurse" in minutes and "clinical_staff" in minutes
+    assert "Interactive contact: 2026-10-15" in minutes

@@ -1,0 +1,1 @@
+"""Documents for people: the audit packet behind a claim line."""
