@@ -454,6 +454,30 @@ def evidence_command(
     typer.echo(f"wrote {target}")
 
 
+@app.command("revenue")
+def revenue_command(
+    practice: Annotated[int, typer.Option("--practice", help="The practice's record id.")],
+    since: Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First date of service.")],
+    until: Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last date of service.")],
+) -> None:
+    """Revenue by month, program and code, from the claim lines that are not void."""
+    from remotecare.config import get_settings
+    from remotecare.services.revenue import revenue
+    from remotecare.store.session import make_engine, make_session_factory
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            rows = revenue(session, practice, since.date(), until.date())
+    finally:
+        engine.dispose()
+    table = Table("month", "program", "code", "lines", "units", "amount", "of which proposed (units)")
+    for row in rows:
+        amount = "unknown" if row.amount_usd is None else f"${row.amount_usd:,.2f}"
+        table.add_row(row.month, row.program, row.code, str(row.lines), str(row.units), amount, str(row.proposed_units))
+    _console().print(table)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

@@ -17,7 +17,7 @@ from remotecare.api.app import create_app
 from remotecare.api.security import token_digest
 from remotecare.config import Settings
 from remotecare.services.worklist import worklist
-from remotecare.store.models import AuthSession, ClaimLine, Role, User
+from remotecare.store.models import AuthSession, ClaimLine, ClaimStatus, Role, User
 from remotecare.store.session import make_engine
 from tests.services.test_billing_facts import seed
 
@@ -114,3 +114,29 @@ def test_a_biller_runs_billing_through_the_api_and_the_care_team_reads_the_workl
     with Session(engine) as session:
         assert len(session.scalars(select(ClaimLine)).all()) == 9
     engine.dispose()
+
+
+def test_the_revenue_report_adds_up_the_lines_by_month_program_and_code(seeded: tuple[str, int]) -> None:
+    from remotecare.services.billing_run import run_billing
+    from remotecare.services.revenue import revenue
+    from tests.services.test_billing_facts import WINDOW
+
+    url, practice_id = seeded
+    engine = make_engine(url)
+    with Session(engine) as session:
+        report = run_billing(session, practice_id, WINDOW)
+        session.commit()
+        assert report.evaluation is not None
+        line = session.scalar(select(ClaimLine).where(ClaimLine.code == "99454").order_by(ClaimLine.id))
+        assert line is not None
+        line.status = ClaimStatus.APPROVED
+        session.commit()
+        rows = revenue(session, practice_id, dt.date(2026, 10, 1), dt.date(2026, 11, 30))
+    engine.dispose()
+    expected_units: dict[tuple[str, str, str], int] = {}
+    for proposed in report.evaluation.lines:
+        key = (proposed.month, str(proposed.program), proposed.code)
+        expected_units[key] = expected_units.get(key, 0) + proposed.units
+    assert {(r.month, r.program, r.code): r.units for r in rows} == expected_units
+    device = next(r for r in rows if r.code == "99454" and r.month == "2026-10")
+    assert device.amount_usd == Decimal("47.43") * device.units and device.proposed_units == device.units - 1
