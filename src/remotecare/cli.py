@@ -91,8 +91,21 @@ def demo_command(
     directories: Annotated[
         list[Path] | None, typer.Argument(help="Folders of scenario files (default: ../shared/scenarios).")
     ] = None,
+    patients: Annotated[
+        int | None,
+        typer.Option("--patients", min=1, help="Instead: add this many synthetic patients to a demo practice."),
+    ] = None,
+    practice_name: Annotated[str, typer.Option("--practice", help="With --patients.")] = "Demo Family Medicine",
+    month: Annotated[
+        dt.datetime | None,
+        typer.Option("--month", formats=["%Y-%m"], help="With --patients: the month of activity (default: last)."),
+    ] = None,
 ) -> None:
-    """Evaluate every scenario in the folders and show what each one bills."""
+    """Evaluate every scenario in the folders and show what each one bills; or, with --patients, make a
+    synthetic practice in the database (REMOTECARE_DATABASE_URL)."""
+    if patients is not None:
+        _demo_practice(patients, practice_name, month.date() if month else None)
+        return
     folders = directories or [Path("../shared/scenarios")]
     table = Table(title="RemoteCare billing: example scenarios")
     for column in ("scenario", "rules", "billed", "check"):
@@ -115,6 +128,32 @@ def demo_command(
     _console().print(table)
     if failures:
         raise typer.Exit(1)
+
+
+def _demo_practice(patients: int, practice_name: str, month: dt.date | None) -> None:
+    from rich.progress import Progress
+
+    from remotecare.config import get_settings
+    from remotecare.services.demo_practice import demo_practice, generate
+    from remotecare.store.base import utc_now
+    from remotecare.store.session import make_engine
+
+    month = month or (utc_now().date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    engine = make_engine(get_settings().database_url)
+    stderr = Console(stderr=True)
+    try:
+        practice_id = demo_practice(engine, practice_name)
+        with Progress(console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
+            task = progress.add_task("synthetic patients", total=patients)
+            summary = generate(
+                engine, practice_id, patients, month, on_progress=lambda done: progress.update(task, completed=done)
+            )
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"practice {practice_id} ({practice_name}): {summary.patients:,} synthetic patients, "
+        f"{summary.readings:,} readings and {summary.time_entries:,} time entries around {month:%B %Y}"
+    )
 
 
 @rules_app.command("show")

@@ -1,0 +1,367 @@
+"""A synthetic practice for demos and benchmarks: realistic in shape, never real people.
+
+Patients live in several US time zones and are enrolled in a mix of programs
+(RPM, RTM, CCM, and RPM with CCM). Each sends readings on most days, some on
+few: adherence varies by patient, with gaps. Staff log minutes a few times a
+month, some of it on interactive calls. Everything is written with bulk
+inserts, table by table, in chunks: 100,000 patients take minutes, not hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, insert, select
+
+from remotecare.domain.programs import Program, RtmFocus
+from remotecare.domain.time_entries import Performer
+from remotecare.store.base import utc_now
+from remotecare.store.models import (
+    Consent,
+    Device,
+    DeviceAssignment,
+    Encounter,
+    Enrollment,
+    Observation,
+    Patient,
+    Practice,
+    Role,
+    TimeEntry,
+    User,
+)
+
+ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles")
+CONDITIONS = (["I10", "E11.9"], ["I50.9", "N18.3"], ["J44.9", "I10"], ["M54.50", "M17.11"], ["E66.9", "I10", "E78.5"])
+CHUNK = 5000
+MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    practice_id: int
+    patients: int
+    readings: int
+    time_entries: int
+
+
+def generate(
+    engine: Engine,
+    practice_id: int,
+    patients: int,
+    month: dt.date,
+    *,
+    seed: int = 2026,
+    on_progress: Callable[[int], None] | None = None,
+) -> DemoSummary:
+    """Add `patients` synthetic patients to the practice, with a calendar month of activity from `month`'s
+    first day (and the two weeks before it, so the first 30-day periods can close)."""
+    rng = random.Random(seed)
+    first = month.replace(day=1)
+    start = first - dt.timedelta(days=14)
+    end = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    now = utc_now()
+    with engine.begin() as connection:
+        staff = _staff(connection, practice_id)
+        ids = Ids(*(_next_id(connection, model) for model in (Patient, Enrollment, Device)))
+        first_patient = ids.patient
+        readings = entries = 0
+        for offset in range(0, patients, CHUNK // 10):
+            batch = range(first_patient + offset, first_patient + min(patients, offset + CHUNK // 10))
+            rows = _people(rng, practice_id, batch, start, end, staff, now, ids)
+            for model, values in rows.items():
+                for chunk in _chunks(values, CHUNK):
+                    connection.execute(insert(model), chunk)
+            readings += len(rows[Observation])
+            entries += len(rows[TimeEntry])
+            if on_progress is not None:
+                on_progress(min(patients, offset + CHUNK // 10))
+        if connection.dialect.name == "postgresql":  # ids were given here: move the sequences past them
+            for model in (Patient, Enrollment, Device):
+                table = model.__tablename__
+                connection.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
+                )
+    return DemoSummary(practice_id, patients, readings, entries)
+
+
+@dataclass
+class Ids:
+    """The next id of each table whose rows others point at, so related rows are written in bulk."""
+
+    patient: int
+    enrollment: int
+    device: int
+
+
+def _next_id(connection: Any, model: Any) -> int:
+    return int(connection.execute(select(model.id).order_by(model.id.desc()).limit(1)).scalar() or 0) + 1
+
+
+def _staff(connection: Any, practice_id: int) -> dict[str, int]:
+    """A physician and two nurses, made once per practice."""
+    found = dict(
+        connection.execute(
+            select(User.email, User.id).where(User.practice_id == practice_id, User.email.like("%@staff.demo.example"))
+        ).all()
+    )
+    for email, name, role, npi in (
+        ("physician@staff.demo.example", "Dana Synthetic", Role.PHYSICIAN, "1245319599"),
+        ("nurse1@staff.demo.example", "Robin Synthetic", Role.CLINICAL_STAFF, None),
+        ("nurse2@staff.demo.example", "Casey Synthetic", Role.CLINICAL_STAFF, None),
+    ):
+        if email not in found:
+            found[email] = connection.execute(
+                insert(User).returning(User.id),
+                {
+                    "practice_id": practice_id,
+                    "email": email,
+                    "full_name": name,
+                    "role": role,
+                    "password_hash": "!",  # cannot log in: no password hashes to this
+                    "active": True,
+                    "npi": npi,
+                    "created_at": utc_now(),
+                    "updated_at": utc_now(),
+                    "version": 1,
+                },
+            ).scalar_one()
+    return {"physician": found["physician@staff.demo.example"], "nurse": found["nurse1@staff.demo.example"]}
+
+
+def _people(
+    rng: random.Random,
+    practice_id: int,
+    patient_ids: range,
+    start: dt.date,
+    end: dt.date,
+    staff: dict[str, int],
+    now: dt.datetime,
+    ids: Ids,
+) -> dict[type[Any], list[dict[str, Any]]]:
+    stamps = {"created_at": now, "updated_at": now, "version": 1}
+    rows: dict[type[Any], list[dict[str, Any]]] = {
+        model: []
+        for model in (Patient, Enrollment, Consent, Device, DeviceAssignment, Observation, TimeEntry, Encounter)
+    }
+    for patient_id in patient_ids:
+        zone = ZONES[patient_id % len(ZONES)]
+        rows[Patient].append(
+            {
+                "id": patient_id,
+                "practice_id": practice_id,
+                "given_name": "Synthetic",
+                "family_name": f"Patient {patient_id:06d}",
+                "birth_date": dt.date(1935 + patient_id % 35, 1 + patient_id % 12, 1 + patient_id % 28),
+                "medicare_id": _mbi(patient_id),
+                "timezone": zone,
+                "conditions": CONDITIONS[patient_id % len(CONDITIONS)],
+                "established": True,
+                "sex": "FM"[patient_id % 2],
+                "address_line1": f"{patient_id % 9000 + 100} Synthetic Street",
+                "city": "Springfield",
+                "state": "IL",
+                "postal_code": "62701",
+                **stamps,
+            }
+        )
+        programs = _programs(rng)
+        enrolled = start - dt.timedelta(days=rng.randrange(0, 120))
+        rows[Encounter].append(
+            {
+                "practice_id": practice_id,
+                "patient_id": patient_id,
+                "date": enrolled - dt.timedelta(days=rng.randrange(1, 60)),
+                "type": "office_visit",
+                "face_to_face": True,
+                **stamps,
+            }
+        )
+        adherence = rng.betavariate(5, 2)  # most patients send on most days; some rarely
+        for program in programs:
+            enrollment_id, ids.enrollment = ids.enrollment, ids.enrollment + 1
+            rows[Enrollment].append(
+                {
+                    "id": enrollment_id,
+                    "practice_id": practice_id,
+                    "patient_id": patient_id,
+                    "program": program,
+                    "start_date": enrolled,
+                    "focus": RtmFocus.MUSCULOSKELETAL if program == Program.RTM else None,
+                    "complex": False,
+                    "billing_provider_id": staff["physician"],
+                    **stamps,
+                }
+            )
+            rows[Consent].append(
+                {
+                    "practice_id": practice_id,
+                    "patient_id": patient_id,
+                    "program": program,
+                    "obtained_on": enrolled - dt.timedelta(days=1),
+                    "method": "verbal",
+                    **stamps,
+                }
+            )
+            if program in (Program.RPM, Program.RTM):
+                device_id, ids.device = ids.device, ids.device + 1
+                kind = "bp_cuff" if program == Program.RPM else "therapy_app"
+                rows[Device].append(
+                    {
+                        "id": device_id,
+                        "practice_id": practice_id,
+                        "serial": f"DEMO-{device_id:08d}",
+                        "kind": kind,
+                        "medical_device": True,
+                        **stamps,
+                    }
+                )
+                rows[DeviceAssignment].append(
+                    {
+                        "practice_id": practice_id,
+                        "device_id": device_id,
+                        "patient_id": patient_id,
+                        "program": program,
+                        "start_date": enrolled,
+                        **stamps,
+                    }
+                )
+                rows[Observation].extend(
+                    _readings(rng, practice_id, patient_id, device_id, program, zone, start, end, adherence, now)
+                )
+            rows[TimeEntry].extend(_minutes(rng, practice_id, patient_id, program, start, end, staff, stamps))
+    return rows
+
+
+def _programs(rng: random.Random) -> list[Program]:
+    roll = rng.random()
+    if roll < 0.45:
+        return [Program.RPM]
+    if roll < 0.60:
+        return [Program.RTM]
+    if roll < 0.80:
+        return [Program.CCM]
+    return [Program.RPM, Program.CCM]
+
+
+def _readings(
+    rng: random.Random,
+    practice_id: int,
+    patient_id: int,
+    device_id: int,
+    program: Program,
+    zone: str,
+    start: dt.date,
+    end: dt.date,
+    adherence: float,
+    now: dt.datetime,
+) -> Iterator[dict[str, Any]]:
+    tz = ZoneInfo(zone)
+    gap_from = start + dt.timedelta(days=rng.randrange(0, 40))
+    gap_days = rng.choice((0, 0, 0, 3, 7))  # a trip, a hospital stay: no readings at all
+    day = start
+    while day <= end:
+        if not gap_from <= day < gap_from + dt.timedelta(days=gap_days) and rng.random() < adherence:
+            local = dt.datetime(day.year, day.month, day.day, rng.randrange(6, 21), rng.randrange(60), tzinfo=tz)
+            at = local.astimezone(dt.UTC)
+            if at < now:
+                values: dict[str, Any] = (
+                    {"systolic": rng.randrange(105, 165), "diastolic": rng.randrange(62, 98)}
+                    if program == Program.RPM
+                    else {"taken": True}
+                )
+                yield {
+                    "practice_id": practice_id,
+                    "patient_id": patient_id,
+                    "device_id": device_id,
+                    "type": "blood_pressure" if program == Program.RPM else "therapy_adherence",
+                    "values": values,
+                    "effective_at": at,
+                    "local_date": day,
+                    "manual": False,
+                    "source": "demo",
+                    "external_id": None,
+                    "content_key": f"demo-{device_id}-{day.isoformat()}",
+                    "received_at": at,
+                    "provenance": {},
+                }
+        day += dt.timedelta(days=1)
+
+
+def _minutes(
+    rng: random.Random,
+    practice_id: int,
+    patient_id: int,
+    program: Program,
+    start: dt.date,
+    end: dt.date,
+    staff: dict[str, int],
+    stamps: dict[str, Any],
+) -> Iterator[dict[str, Any]]:
+    days = (end - start).days
+    for _ in range(rng.choice((1, 2, 3, 3, 4))):
+        by_physician = rng.random() < 0.15
+        yield {
+            "practice_id": practice_id,
+            "patient_id": patient_id,
+            "user_id": staff["physician" if by_physician else "nurse"],
+            "program": program,
+            "performer": Performer.PHYSICIAN if by_physician else Performer.CLINICAL_STAFF,
+            "service_date": start + dt.timedelta(days=rng.randrange(days + 1)),
+            "minutes": rng.choice((5, 8, 10, 12, 15, 20, 25)),
+            "interactive": rng.random() < 0.4,
+            "interaction_mode": "phone",
+            **stamps,
+        }
+
+
+def _mbi(number: int) -> str:
+    """A well-formed Medicare Beneficiary Identifier (11 characters), synthetic and unique per number."""
+    letters = MBI_LETTERS
+    n = number
+    parts = []
+    for _ in range(4):
+        n, rest = divmod(n, len(letters))
+        parts.append(letters[rest])
+    digits = f"{number % 10000:04d}"
+    return (
+        f"{1 + number % 9}{parts[0]}{digits[0]}{digits[1]}{parts[1]}{parts[2]}{digits[2]}{parts[3]}"
+        f"{letters[number % 20]}{digits[3]}{number // 10 % 10}"
+    )
+
+
+def _chunks(values: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for index in range(0, len(values), size):
+        yield values[index : index + size]
+
+
+def demo_practice(engine: Engine, name: str) -> int:
+    """The practice called `name`, made if new, with billing details a claim needs."""
+    with engine.begin() as connection:
+        found = connection.execute(select(Practice.id).where(Practice.name == name)).scalar()
+        if found is not None:
+            return int(found)
+        return int(
+            connection.execute(
+                insert(Practice).returning(Practice.id),
+                {
+                    "name": name,
+                    "npi": "1234567893",
+                    "timezone": "America/Chicago",
+                    "tax_id": "123456789",
+                    "place_of_service": "11",
+                    "payer_name": "Synthetic Medicare Contractor",
+                    "payer_id": "99999",
+                    "address_line1": "1 Synthetic Way",
+                    "city": "Springfield",
+                    "state": "IL",
+                    "postal_code": "62701",
+                    "created_at": utc_now(),
+                    "updated_at": utc_now(),
+                },
+            ).scalar_one()
+        )
