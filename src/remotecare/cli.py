@@ -32,6 +32,8 @@ app.add_typer(rules_app, name="rules")
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="People who log in.", no_args_is_help=True)
+export_app = typer.Typer(help="Approved claim lines out: 837P, superbill CSV, FHIR Claims.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 app.add_typer(users_app, name="users")
 import_app = typer.Typer(help="Bring records in from files.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -515,6 +517,45 @@ def revenue_command(
         amount = "unknown" if row.amount_usd is None else f"${row.amount_usd:,.2f}"
         table.add_row(row.month, row.program, row.code, str(row.lines), str(row.units), amount, str(row.proposed_units))
     _console().print(table)
+
+
+@export_app.command("claims")
+def export_claims_command(
+    practice: Annotated[int, typer.Option("--practice", help="The practice's record id.")],
+    fmt: Annotated[str, typer.Option("--format", help="x12 (837P 005010X222A1), csv (superbill) or fhir (Claims).")],
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+) -> None:
+    """Write every approved claim line and mark it exported; nothing is marked if anything is missing."""
+    from remotecare.config import get_settings
+    from remotecare.exports.claims import ExportError
+    from remotecare.services.claim_export import FORMATS, export_approved
+    from remotecare.store.base import utc_now
+    from remotecare.store.models import AuditEvent
+    from remotecare.store.session import make_engine, make_session_factory, unit_of_work
+
+    if fmt not in FORMATS:
+        raise _fail(f"--format: one of {', '.join(FORMATS)}")
+    engine = make_engine(get_settings().database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            text, ids = export_approved(session, practice, fmt, now=utc_now())
+            out.write_text(text, encoding="utf-8")
+            session.add(
+                AuditEvent(
+                    practice_id=practice,
+                    at=utc_now(),
+                    actor_type="cli",
+                    actor_label="remotecare export claims",
+                    action="export",
+                    entity="claim_line",
+                    detail={"format": fmt, "file": out.name, "line_ids": ids},
+                )
+            )
+    except ExportError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"exported {len(ids)} claim line(s) to {out}")
 
 
 @app.command("serve")

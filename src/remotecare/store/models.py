@@ -76,6 +76,7 @@ class Practice(IdMixin, TimestampMixin, AddressMixin, Base):
     place_of_service: Mapped[str] = mapped_column(String(2), default="11")  # CMS code: 11 office
     payer_name: Mapped[str | None] = mapped_column(String(60))  # the Medicare Administrative Contractor
     payer_id: Mapped[str | None] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(10))  # the billing contact the 837P names
 
 
 class User(IdMixin, TimestampMixin, VersionedMixin, Base):

@@ -33,6 +33,7 @@ class PracticePublic(Output):
     place_of_service: str
     payer_name: str | None
     payer_id: str | None
+    phone: str | None
     address_line1: str | None
     address_line2: str | None
     city: str | None
@@ -49,6 +50,7 @@ class PracticeUpdate(Input):
     place_of_service: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
     payer_name: str | None = Field(default=None, min_length=1, max_length=60)
     payer_id: str | None = Field(default=None, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")
+    phone: str | None = Field(default=None, pattern=r"^[0-9]{10}$", description="10 digits, the billing contact")
     address_line1: AddressLine | None = None
     address_line2: AddressLine | None = None
     city: City | None = None

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from remotecare.exports.claims import npi_check_digit_ok
+
 T = TypeVar("T")
 
 
@@ -107,11 +109,7 @@ def _plausible_day(value: dt.date) -> dt.date:
 
 
 def _npi(value: str) -> str:
-    # The NPI check digit: Luhn over the number prefixed with 80840 (the US health industry prefix).
-    digits = [int(d) for d in "80840" + value]
-    doubled = len(digits) % 2  # every second digit leftwards from the check digit, which is last
-    total = sum((d * 2 - 9 if d > 4 else d * 2) if i % 2 == doubled else d for i, d in enumerate(digits))
-    if total % 10:
+    if not npi_check_digit_ok(value):
         raise ValueError("not a National Provider Identifier (its check digit is wrong)")
     return value
 
