@@ -65,7 +65,9 @@ class RuleBook:
             for change in sorted(changes, key=lambda c: c.effective):
                 merged = {**codes[change.code].model_dump(), **change.set}
                 codes[change.code] = CodeRule.model_validate(merged)
-            self._in_force_cache[key] = base.model_copy(update={"codes": codes})
+            in_force = base.model_copy(update={"codes": codes})
+            in_force.forget_indexes()  # a copy would otherwise keep the base's, built from the old codes
+            self._in_force_cache[key] = in_force
         return self._in_force_cache[key]
 
     def nearest(self, day: dt.date) -> RuleSet:

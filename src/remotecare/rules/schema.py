@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
@@ -172,15 +173,28 @@ class RuleSet(Frozen):
         return None if rule is None or rule.retired else rule
 
     def codes_of(self, program: Program, role: Role) -> list[tuple[str, CodeRule]]:
-        return [
-            (hcpcs, rule)
-            for hcpcs, rule in self.codes.items()
-            if not rule.retired and rule.program == program and rule.role == role
-        ]
+        return list(self.index_by_program_role.get((program, role), ()))
 
     def add_ons_of(self, primary: str) -> list[tuple[str, CodeRule]]:
-        return [
-            (hcpcs, rule)
-            for hcpcs, rule in self.codes.items()
-            if not rule.retired and rule.role == Role.ADD_ON and rule.add_on_to == primary
-        ]
+        return list(self.index_of_add_ons.get(primary, ()))
+
+    # Built once per rule set: a billing run asks these for every period of every enrollment.
+    @functools.cached_property
+    def index_by_program_role(self) -> dict[tuple[Program, Role], tuple[tuple[str, CodeRule], ...]]:
+        index: dict[tuple[Program, Role], list[tuple[str, CodeRule]]] = {}
+        for hcpcs, rule in self.codes.items():
+            if not rule.retired and rule.role is not None:
+                index.setdefault((rule.program, rule.role), []).append((hcpcs, rule))
+        return {key: tuple(value) for key, value in index.items()}
+
+    def forget_indexes(self) -> None:
+        for name in ("index_by_program_role", "index_of_add_ons"):
+            self.__dict__.pop(name, None)
+
+    @functools.cached_property
+    def index_of_add_ons(self) -> dict[str, tuple[tuple[str, CodeRule], ...]]:
+        index: dict[str, list[tuple[str, CodeRule]]] = {}
+        for hcpcs, rule in self.codes.items():
+            if not rule.retired and rule.role == Role.ADD_ON and rule.add_on_to is not None:
+                index.setdefault(rule.add_on_to, []).append((hcpcs, rule))
+        return {key: tuple(value) for key, value in index.items()}

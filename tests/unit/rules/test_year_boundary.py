@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from remotecare.domain.programs import Program
 from remotecare.rules import load_rules
+from remotecare.rules.load import _data_dir
 from tests.builders import FactsBuilder, billed, days_from
 
 
@@ -51,3 +53,20 @@ def test_no_rules_are_loaded_for_2027_and_the_line_says_so() -> None:
     assert result.lines == ()
     assert [item.reason for item in result.not_billed] == ["no_rules"]
     assert "2027" in result.not_billed[0].message
+
+
+DATA = _data_dir()
+
+
+def test_a_mid_year_change_is_seen_even_after_the_years_codes_were_looked_up() -> None:
+    # The rule sets index their codes; the copy with a mid-year change must not keep the old index.
+    from remotecare.rules.schema import Role
+
+    rules = load_rules(DATA)  # a fresh book: nothing indexed or copied yet
+    rules.for_year(2023).codes_of(Program.RPM, Role.ADD_ON)  # the base indexes its codes first
+    before, after = rules.in_force(dt.date(2023, 6, 30)), rules.in_force(dt.date(2023, 7, 1))
+    assert before is not None and after is not None
+    caps = [
+        {code: rule.units_per_period for code, rule in rule_set.add_ons_of("99457")} for rule_set in (before, after)
+    ]
+    assert caps == [{"99458": 2}, {"99458": 3}]
