@@ -140,3 +140,39 @@ def test_the_revenue_report_adds_up_the_lines_by_month_program_and_code(seeded: 
     assert {(r.month, r.program, r.code): r.units for r in rows} == expected_units
     device = next(r for r in rows if r.code == "99454" and r.month == "2026-10")
     assert device.amount_usd == Decimal("47.43") * device.units and device.proposed_units == device.units - 1
+
+
+def test_a_biller_approves_voids_and_reviews_lines_but_cannot_mark_one_exported(seeded: tuple[str, int]) -> None:
+    url, practice_id = seeded
+    app = create_app(Settings(database_url=url, cookie_secure=False))
+    biller = login(url, practice_id, Role.BILLER)
+    with TestClient(app) as client:
+        client.post("/billing-runs", json={"through": "2026-11-30", "from": "2026-10-01"}, headers=biller)
+        line = client.get("/claim-lines", params={"code": "99454"}, headers=biller).json()["items"][0]
+
+        def patch(body: dict[str, Any]) -> Any:
+            current = client.get(f"/claim-lines/{line['id']}", headers=biller).json()
+            return client.patch(
+                f"/claim-lines/{line['id']}", json={"version": current["version"], **body}, headers=biller
+            )
+
+        exported = patch({"status": "exported"})
+        assert exported.status_code == 422 and exported.json()["error"]["field"] == "status"
+        assert "can become approved, void" in exported.json()["error"]["message"]
+        assert patch({"status": "approved"}).json()["status"] == "approved"
+    app.state.engine.dispose()
+    engine = make_engine(url)
+    with Session(engine) as session:  # late data flags it, as a run would
+        row = session.get(ClaimLine, line["id"])
+        assert row is not None
+        row.needs_review, row.review_note = True, "Data that arrived after it was approved would change units."
+        session.commit()
+    engine.dispose()
+    app = create_app(Settings(database_url=url, cookie_secure=False))
+    with TestClient(app) as client:
+        current = client.get(f"/claim-lines/{line['id']}", headers=biller).json()
+        reviewed = client.patch(
+            f"/claim-lines/{line['id']}", json={"version": current["version"], "needs_review": False}, headers=biller
+        ).json()
+        assert (reviewed["needs_review"], reviewed["review_note"], reviewed["status"]) == (False, None, "approved")
+    app.state.engine.dispose()

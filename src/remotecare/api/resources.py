@@ -93,6 +93,32 @@ def prepare_time_entry(
     return {**values, "user_id": user_id, "performer": performer}
 
 
+# What a biller may do to a line. Exported is set by an export only, and an exported line is only voided
+# (a correction goes to the payer as a new claim, never by rewriting the one sent).
+CLAIM_TRANSITIONS = {
+    models.ClaimStatus.PROPOSED: {models.ClaimStatus.APPROVED, models.ClaimStatus.VOID},
+    models.ClaimStatus.APPROVED: {models.ClaimStatus.PROPOSED, models.ClaimStatus.VOID},
+    models.ClaimStatus.EXPORTED: {models.ClaimStatus.VOID},
+    models.ClaimStatus.VOID: {models.ClaimStatus.PROPOSED},
+}
+
+
+def prepare_claim_line(
+    session: Session, principal: Principal, values: dict[str, Any], record_id: int | None
+) -> dict[str, Any]:
+    line = session.get(models.ClaimLine, record_id)
+    assert line is not None  # loaded and scoped before this is called
+    wanted = values.get("status")
+    if wanted is not None and wanted != line.status and wanted not in CLAIM_TRANSITIONS[line.status]:
+        allowed = ", ".join(sorted(status.value for status in CLAIM_TRANSITIONS[line.status]))
+        raise ApiError(
+            422, "invalid", f"status: a {line.status.value} line can become {allowed}, not {wanted}.", "status"
+        )
+    if values.get("needs_review") is False:
+        values = {**values, "review_note": None}  # reviewed: the note has served
+    return values
+
+
 def prepare_user(
     session: Session, principal: Principal, values: dict[str, Any], record_id: int | None
 ) -> dict[str, Any]:
@@ -230,6 +256,7 @@ RESOURCES = [
         (work, "ClaimLine"),
         "claims:read",
         "claims:write",
+        prepare_update=prepare_claim_line,
         order_by="service_date",
     ),
     _resource(

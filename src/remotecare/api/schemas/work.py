@@ -90,7 +90,10 @@ class AlertFilter(ListQuery):
 
 
 class ClaimLineUpdate(Versioned):
-    status: ClaimStatus
+    """A biller approves or voids a line, or marks a flagged one reviewed (needs_review: false)."""
+
+    status: ClaimStatus | None = None
+    needs_review: Flag | None = None
 
 
 class ClaimLinePublic(Output):
