@@ -417,12 +417,7 @@ def bill_command(
         f"billed {window.start} to {window.end}: " + ", ".join(f"{count} {name}" for name, count in counts.items())
     )
     table = Table("code", "lines", "units")
-    totals: dict[str, list[int]] = {}
-    for line in report.evaluation.lines if report.evaluation else ():
-        totals.setdefault(line.code, [0, 0])
-        totals[line.code][0] += 1
-        totals[line.code][1] += line.units
-    for code, (lines, units) in sorted(totals.items()):
+    for code, (lines, units) in sorted(report.code_totals.items()):
         table.add_row(code, str(lines), str(units))
     _console().print(table)
 

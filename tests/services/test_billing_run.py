@@ -173,3 +173,16 @@ def test_the_evidence_packet_shows_the_rule_the_days_the_minutes_consent_and_vis
     minutes = time_page.read_text()
     assert "Synthetic Nurse" in minutes and "clinical_staff" in minutes
     assert "Interactive contact: 2026-10-15" in minutes
+
+
+def test_a_run_in_slices_of_one_patient_writes_the_same_lines(db: tuple[Session, int]) -> None:
+    session, practice_id = db
+    sliced = run_billing(session, practice_id, WINDOW, slice_size=1)
+    session.commit()
+    assert sliced.evaluation is None and len(sliced.proposed) == sum(lines for lines, _ in sliced.code_totals.values())
+    in_slices = lines(session)
+    session.execute(delete(ClaimLine))
+    session.commit()
+    whole = bill(session, practice_id)
+    assert whole.evaluation is not None and lines(session) == in_slices
+    assert whole.code_totals == sliced.code_totals

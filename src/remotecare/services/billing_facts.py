@@ -43,6 +43,7 @@ from remotecare.store.models import (
     TimeEntry,
 )
 
+MAX_ID = 2**63 - 1
 # An enrollment that ended this long before the window can still own a period that ends in it.
 LOOKBACK = dt.timedelta(days=62)
 CHUNK = 500
@@ -109,14 +110,36 @@ class PracticeFacts:
         return activities
 
 
+def patient_slices(session: Session, practice_id: int, window: Window, size: int) -> list[tuple[int, int]]:
+    """The practice's patients with an enrollment a run over `window` looks at, as id ranges of `size`."""
+    ids = list(
+        session.scalars(
+            select(Enrollment.patient_id)
+            .where(
+                Enrollment.practice_id == practice_id,
+                Enrollment.start_date <= window.end,
+                or_(Enrollment.end_date.is_(None), Enrollment.end_date >= window.start - LOOKBACK),
+            )
+            .distinct()
+            .order_by(Enrollment.patient_id)
+        )
+    )
+    return [(ids[start], ids[min(start + size, len(ids)) - 1]) for start in range(0, len(ids), size)]
+
+
 def device_name(serial: str, assignment_id: int) -> str:
     return f"{serial}#{assignment_id}"
 
 
-def load_facts(session: Session, practice_id: int, window: Window) -> PracticeFacts:
+def load_facts(
+    session: Session, practice_id: int, window: Window, patients: tuple[int, int] | None = None
+) -> PracticeFacts:
+    """The facts of the practice's patients whose ids fall in `patients` (first, last), or of all of them:
+    a run over a large practice loads them a slice at a time, so its memory does not grow with it."""
     facts = PracticeFacts(window)
+    first, last = patients or (0, MAX_ID)
     earliest = window.start - LOOKBACK
-    consents = _consents(session, practice_id)
+    consents = _consents(session, practice_id, first, last)
     rows = session.execute(
         select(
             Enrollment.id,
@@ -128,6 +151,7 @@ def load_facts(session: Session, practice_id: int, window: Window) -> PracticeFa
             Enrollment.complex,
         ).where(
             Enrollment.practice_id == practice_id,
+            Enrollment.patient_id.between(first, last),
             Enrollment.start_date <= window.end,
             or_(Enrollment.end_date.is_(None), Enrollment.end_date >= earliest),
         )
@@ -169,13 +193,15 @@ def load_facts(session: Session, practice_id: int, window: Window) -> PracticeFa
             Device.serial,
         )
         .join(Device, and_(Device.id == DeviceAssignment.device_id, Device.practice_id == practice_id))
-        .where(DeviceAssignment.practice_id == practice_id)
+        .where(DeviceAssignment.practice_id == practice_id, DeviceAssignment.patient_id.between(first, last))
     ):
         if patient_id in wanted:
             facts.devices[assignment_id] = DomainDevice(
                 device_name(serial, assignment_id), str(patient_id), Program(program), kind, medical, start, end
             )
-    for patient_id, assignment_id, day in session.execute(_data_days(practice_id, since, window.end)):
+    for patient_id, assignment_id, day in session.execute(
+        _data_days(practice_id, since, window.end).where(Observation.patient_id.between(first, last))
+    ):
         if patient_id in wanted:
             facts.data_days.setdefault((patient_id, assignment_id), set()).add(day)
     for entry_id, patient_id, program, day, minutes, performer, interactive in session.execute(
@@ -189,6 +215,7 @@ def load_facts(session: Session, practice_id: int, window: Window) -> PracticeFa
             TimeEntry.interactive,
         ).where(
             TimeEntry.practice_id == practice_id,
+            TimeEntry.patient_id.between(first, last),
             TimeEntry.service_date >= since,
             TimeEntry.service_date <= window.end,
         )
@@ -199,7 +226,9 @@ def load_facts(session: Session, practice_id: int, window: Window) -> PracticeFa
             )
     for patient_id, day, visit_type, face_to_face in session.execute(
         select(Encounter.patient_id, Encounter.date, Encounter.type, Encounter.face_to_face).where(
-            Encounter.practice_id == practice_id, Encounter.date <= window.end
+            Encounter.practice_id == practice_id,
+            Encounter.patient_id.between(first, last),
+            Encounter.date <= window.end,
         )
     ):
         if patient_id in wanted:
@@ -232,11 +261,15 @@ def _data_days(practice_id: int, since: dt.date, through: dt.date) -> Any:
     )
 
 
-def _consents(session: Session, practice_id: int) -> dict[tuple[int, Program], dt.date]:
+def _consents(session: Session, practice_id: int, first: int, last: int) -> dict[tuple[int, Program], dt.date]:
     """The earliest standing consent per patient and program."""
     rows = session.execute(
         select(Consent.patient_id, Consent.program, func.min(Consent.obtained_on))
-        .where(Consent.practice_id == practice_id, Consent.revoked_on.is_(None))
+        .where(
+            Consent.practice_id == practice_id,
+            Consent.patient_id.between(first, last),
+            Consent.revoked_on.is_(None),
+        )
         .group_by(Consent.patient_id, Consent.program)
     )
     return {(patient_id, Program(program)): day for patient_id, program, day in rows}

@@ -27,10 +27,11 @@ from remotecare.rules.evaluate import evaluate_activities
 from remotecare.rules.results import ClaimLine as ProposedLine
 from remotecare.rules.results import Evaluation
 from remotecare.rules.settings import PracticeSettings
-from remotecare.services.billing_facts import load_facts
+from remotecare.services.billing_facts import load_facts, patient_slices
 from remotecare.store.models import ClaimLine, ClaimStatus
 
 Key = tuple[int, str, dt.date]  # (enrollment id, code, period start)
+SLICE = 2000  # patients per slice of a run: about 40 MB of facts
 
 
 @dataclass
@@ -41,7 +42,8 @@ class RunReport:
     unchanged: list[int] = field(default_factory=list)
     flagged: list[int] = field(default_factory=list)
     voided: list[int] = field(default_factory=list)
-    evaluation: Evaluation | None = None
+    evaluation: Evaluation | None = None  # kept when the run was one slice (a small practice)
+    code_totals: dict[str, tuple[int, int]] = field(default_factory=dict)  # code -> (lines, units)
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in ("proposed", "updated", "unchanged", "flagged", "voided")}
@@ -56,16 +58,40 @@ def default_window(through: dt.date) -> Window:
 
 
 def run_billing(
-    session: Session, practice_id: int, window: Window, settings: PracticeSettings | None = None
+    session: Session,
+    practice_id: int,
+    window: Window,
+    settings: PracticeSettings | None = None,
+    *,
+    slice_size: int = SLICE,
 ) -> RunReport:
-    facts = load_facts(session, practice_id, window)
-    evaluation = evaluate_activities(facts.activities(), rules=load_rules(), window=window, settings=settings)
-    report = RunReport(window, evaluation=evaluation)
+    """Bill the practice a slice of patients at a time: memory holds one slice's facts, not the practice's."""
+    rules = load_rules()
+    report = RunReport(window)
+    slices = patient_slices(session, practice_id, window, slice_size)
+    for patients in slices:
+        facts = load_facts(session, practice_id, window, patients)
+        evaluation = evaluate_activities(facts.activities(), rules=rules, window=window, settings=settings)
+        _write_lines(session, practice_id, window, patients, evaluation, report)
+        if len(slices) == 1:
+            report.evaluation = evaluation
+    return report
+
+
+def _write_lines(
+    session: Session,
+    practice_id: int,
+    window: Window,
+    patients: tuple[int, int],
+    evaluation: Evaluation,
+    report: RunReport,
+) -> None:
     existing = {
         (line.enrollment_id, line.code, line.period_start): line
         for line in session.scalars(
             select(ClaimLine).where(
                 ClaimLine.practice_id == practice_id,
+                ClaimLine.patient_id.between(*patients),
                 ClaimLine.period_end >= window.start,
                 ClaimLine.period_end <= window.end,
             )
@@ -73,6 +99,8 @@ def run_billing(
     }
     seen: set[Key] = set()
     for proposed in evaluation.lines:
+        lines, units = report.code_totals.get(proposed.code, (0, 0))
+        report.code_totals[proposed.code] = (lines + 1, units + proposed.units)
         key: Key = (int(proposed.enrollment), proposed.code, proposed.period.start)
         seen.add(key)
         values = _values(proposed)
@@ -105,7 +133,6 @@ def run_billing(
         else:
             _flag(report, line, f"The facts no longer support this {line.status.value} line.")
     session.flush()
-    return report
 
 
 def _values(proposed: ProposedLine) -> dict[str, Any]:
