@@ -58,7 +58,7 @@ def build_activities(facts: CareFacts) -> list[EnrollmentActivity]:
     for enrollment in facts.enrollments:
         patient = patients[enrollment.patient]
         start = None
-        data_days: dict[dt.date, frozenset[str]] = {}
+        days: Mapping[dt.date, Iterable[str]] = {}
         if enrollment.program in DEVICE_PROGRAMS:
             serving = [
                 device
@@ -67,28 +67,33 @@ def build_activities(facts: CareFacts) -> list[EnrollmentActivity]:
             ]
             start = monitoring_start(enrollment, serving, first_reading_day)
             days = qualifying.get((patient.id, enrollment.program), {})
-            data_days = {
-                day: frozenset(ids)
-                for day, ids in days.items()
-                if start is not None and start <= day and enrollment.contains(day)
-            }
-        activities.append(
-            EnrollmentActivity(
-                enrollment=enrollment,
-                patient=patient,
-                monitoring_start=start,
-                data_days=data_days,
-                time_entries=tuple(
-                    entry
-                    for entry in entries
-                    if entry.patient == patient.id
-                    and entry.program == enrollment.program
-                    and enrollment.contains(entry.date)
-                ),
-                encounters=tuple(sorted(encounters[patient.id], key=lambda e: (e.date, e.type))),
-            )
-        )
+        mine = (entry for entry in entries if entry.patient == patient.id and entry.program == enrollment.program)
+        activities.append(enrollment_activity(enrollment, patient, start, days, mine, encounters[patient.id]))
     return activities
+
+
+def enrollment_activity(
+    enrollment: Enrollment,
+    patient: Patient,
+    monitoring_start: dt.date | None,
+    days: Mapping[dt.date, Iterable[str]],
+    entries: Iterable[TimeEntry],
+    encounters: Iterable[Encounter],
+) -> EnrollmentActivity:
+    """What counts toward one enrollment: its days with data from monitoring start within the episode,
+    its patient's minutes in the program within the episode (in `entry_order`), and the visits."""
+    return EnrollmentActivity(
+        enrollment=enrollment,
+        patient=patient,
+        monitoring_start=monitoring_start,
+        data_days={
+            day: frozenset(ids)
+            for day, ids in days.items()
+            if monitoring_start is not None and monitoring_start <= day and enrollment.contains(day)
+        },
+        time_entries=tuple(entry for entry in entries if enrollment.contains(entry.date)),
+        encounters=tuple(sorted(encounters, key=lambda e: (e.date, e.type))),
+    )
 
 
 def monitoring_start(
@@ -156,7 +161,7 @@ def _unique_time_entries(entries: Iterable[TimeEntry]) -> list[TimeEntry]:
     """An entry sent twice under the same id is counted once."""
     seen: set[str] = set()
     unique = []
-    for entry in sorted(entries, key=_entry_key):
+    for entry in sorted(entries, key=entry_order):
         if entry.id is not None:
             if entry.id in seen:
                 continue
@@ -165,5 +170,5 @@ def _unique_time_entries(entries: Iterable[TimeEntry]) -> list[TimeEntry]:
     return unique
 
 
-def _entry_key(entry: TimeEntry) -> tuple[object, ...]:
+def entry_order(entry: TimeEntry) -> tuple[object, ...]:
     return (entry.date, entry.patient, entry.program, entry.performer, entry.minutes, entry.interactive, entry.id or "")

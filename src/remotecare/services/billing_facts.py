@@ -31,7 +31,13 @@ from remotecare.domain.patients import Patient as DomainPatient
 from remotecare.domain.programs import Enrollment as DomainEnrollment
 from remotecare.domain.programs import Program
 from remotecare.domain.time_entries import TimeEntry as DomainTimeEntry
-from remotecare.rules.counting import DEVICE_PROGRAMS, EnrollmentActivity, monitoring_start
+from remotecare.rules.counting import (
+    DEVICE_PROGRAMS,
+    EnrollmentActivity,
+    enrollment_activity,
+    entry_order,
+    monitoring_start,
+)
 from remotecare.store.models import (
     Consent,
     Device,
@@ -77,36 +83,16 @@ class PracticeFacts:
         for enrollment in self.enrollments:
             patient = self.patients[int(enrollment.patient)]
             start = None
-            data_days: dict[dt.date, frozenset[str]] = {}
+            by_day: dict[dt.date, set[str]] = defaultdict(set)
             if enrollment.program in DEVICE_PROGRAMS:
                 serving = devices_of[(patient.id, enrollment.program)]
                 start = monitoring_start(enrollment, (device for _, device in serving), {})
-                by_day: dict[dt.date, set[str]] = defaultdict(set)
                 for assignment_id, device in serving:
-                    if not device.medical_device:
-                        continue
-                    for day in self.data_days.get((int(patient.id), assignment_id), ()):
-                        by_day[day].add(device.id)
-                data_days = {
-                    day: frozenset(ids)
-                    for day, ids in by_day.items()
-                    if start is not None and start <= day and enrollment.contains(day)
-                }
-            activities.append(
-                EnrollmentActivity(
-                    enrollment=enrollment,
-                    patient=patient,
-                    monitoring_start=start,
-                    data_days=data_days,
-                    time_entries=tuple(
-                        sorted(
-                            (e for e in entries[(patient.id, enrollment.program)] if enrollment.contains(e.date)),
-                            key=lambda e: (e.date, e.performer, e.minutes, e.interactive, e.id or ""),
-                        )
-                    ),
-                    encounters=tuple(sorted(visits[patient.id], key=lambda e: (e.date, e.type))),
-                )
-            )
+                    if device.medical_device:
+                        for day in self.data_days.get((int(patient.id), assignment_id), ()):
+                            by_day[day].add(device.id)
+            mine = sorted(entries[(patient.id, enrollment.program)], key=entry_order)
+            activities.append(enrollment_activity(enrollment, patient, start, by_day, mine, visits[patient.id]))
         return activities
 
 
