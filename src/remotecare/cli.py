@@ -385,9 +385,9 @@ def bill_command(
 
     from remotecare.config import get_settings
     from remotecare.domain.facts import Window
+    from remotecare.services.audit_trail import command_event
     from remotecare.services.billing_run import default_window, run_billing
-    from remotecare.store.base import utc_now
-    from remotecare.store.models import AuditEvent, Practice
+    from remotecare.store.models import Practice
     from remotecare.store.session import make_engine, make_session_factory, unit_of_work
 
     window = default_window(through.date()) if since is None else Window(since.date(), through.date())
@@ -399,17 +399,8 @@ def bill_command(
             if session.scalar(select(Practice.id).where(Practice.id == practice)) is None:
                 raise _fail(f"--practice: no practice {practice}")
             report = run_billing(session, practice, window)
-            session.add(
-                AuditEvent(
-                    practice_id=practice,
-                    at=utc_now(),
-                    actor_type="cli",
-                    actor_label="remotecare bill",
-                    action="bill",
-                    entity="claim_line",
-                    detail={"from": window.start.isoformat(), "through": window.end.isoformat(), **report.counts()},
-                )
-            )
+            detail = {"from": window.start.isoformat(), "through": window.end.isoformat(), **report.counts()}
+            session.add(command_event(practice, "bill", "bill", "claim_line", detail))
     finally:
         engine.dispose()
     counts = report.counts()
@@ -523,9 +514,9 @@ def export_claims_command(
     """Write every approved claim line and mark it exported; nothing is marked if anything is missing."""
     from remotecare.config import get_settings
     from remotecare.exports.claims import ExportError
+    from remotecare.services.audit_trail import command_event
     from remotecare.services.claim_export import FORMATS, export_approved
     from remotecare.store.base import utc_now
-    from remotecare.store.models import AuditEvent
     from remotecare.store.session import make_engine, make_session_factory, unit_of_work
 
     if fmt not in FORMATS:
@@ -535,17 +526,8 @@ def export_claims_command(
         with unit_of_work(make_session_factory(engine)) as session:
             text, ids = export_approved(session, practice, fmt, now=utc_now())
             out.write_text(text, encoding="utf-8")
-            session.add(
-                AuditEvent(
-                    practice_id=practice,
-                    at=utc_now(),
-                    actor_type="cli",
-                    actor_label="remotecare export claims",
-                    action="export",
-                    entity="claim_line",
-                    detail={"format": fmt, "file": out.name, "line_ids": ids},
-                )
-            )
+            detail = {"format": fmt, "file": out.name, "line_ids": ids}
+            session.add(command_event(practice, "export claims", "export", "claim_line", detail))
     except ExportError as exc:
         raise _fail(str(exc)) from exc
     finally:

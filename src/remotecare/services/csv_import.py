@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from remotecare.ingest.csv_rows import read_rows
 from remotecare.ingest.reading import ItemResult, Outcome, Parsed
 from remotecare.services import ingestion
+from remotecare.services.audit_trail import command_event
 from remotecare.store.models import AuditEvent, Device, DeviceAssignment, HeldReading, Observation, Patient, Practice
 
 SOURCE = "csv"
-ACTOR_LABEL = "remotecare import readings"
 NEEDED_TABLES = tuple(
     model.__tablename__ for model in (Practice, Patient, Device, DeviceAssignment, Observation, HeldReading, AuditEvent)
 )
@@ -128,13 +128,8 @@ def _import_batch(
     with session_factory() as session, session.begin():
         results = ingestion.ingest(session, practice_id, [parsed for _, parsed in batch], source=SOURCE, now=now)
         session.add(
-            AuditEvent(
-                practice_id=practice_id,
-                actor_type="cli",
-                actor_label=ACTOR_LABEL,
-                action="ingest",
-                entity="observation",
-                detail=_audit_detail(file_name, batch, results),
+            command_event(
+                practice_id, "import readings", "ingest", "observation", _audit_detail(file_name, batch, results)
             )
         )
     return results
