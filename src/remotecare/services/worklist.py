@@ -37,20 +37,6 @@ class WorkItem:
     next_code: str | None
     payment_at_risk_usd: Decimal | None
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "patient_id": self.patient_id,
-            "patient_name": self.patient_name,
-            "enrollment_id": self.enrollment_id,
-            "program": self.program,
-            "period_start": self.period_start.isoformat(),
-            "period_end": self.period_end.isoformat(),
-            "days_left": self.days_left,
-            "progress": self.progress,
-            "next_code": self.next_code,
-            "payment_at_risk_usd": None if self.payment_at_risk_usd is None else str(self.payment_at_risk_usd),
-        }
-
 
 def worklist(session: Session, practice_id: int, as_of: dt.date) -> list[WorkItem]:
     rules = load_rules()

@@ -12,7 +12,7 @@ from remotecare.api.errors import ApiError
 from remotecare.api.schemas.common import CareDate
 from remotecare.domain.facts import Window
 from remotecare.services.billing_run import default_window, run_billing
-from remotecare.services.worklist import worklist
+from remotecare.services.worklist import WorkItem, worklist
 from remotecare.store.base import utc_now
 
 router = APIRouter(tags=["billing"])
@@ -34,19 +34,6 @@ class BillingRunReport(BaseModel):
     unchanged: list[int]
     flagged: list[int]
     voided: list[int]
-
-
-class WorkItemPublic(BaseModel):
-    patient_id: int
-    patient_name: str
-    enrollment_id: int
-    program: str
-    period_start: dt.date
-    period_end: dt.date
-    days_left: int
-    progress: dict[str, Any]
-    next_code: str | None
-    payment_at_risk_usd: str | None
 
 
 class WorklistQuery(BaseModel):
@@ -79,7 +66,7 @@ def create_billing_run(
     return {"window_from": window.start, "window_to": window.end, **{k: getattr(report, k) for k in report.counts()}}
 
 
-@router.get("/worklist", response_model=list[WorkItemPublic], summary="What each patient still needs")
+@router.get("/worklist", response_model=list[WorkItem], summary="What each patient still needs")
 def read_worklist(
     request: Request,
     session: SessionDep,
@@ -98,4 +85,4 @@ def read_worklist(
         query=query.model_dump(mode="json", exclude_none=True),
     )
     session.commit()
-    return [item.as_json() for item in items]
+    return items
