@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -69,6 +70,20 @@ class RuleBook:
             in_force.forget_indexes()  # a copy would otherwise keep the base's, built from the old codes
             self._in_force_cache[key] = in_force
         return self._in_force_cache[key]
+
+    def national_payment(self, code: str, day: dt.date) -> Decimal | None:
+        """What `code` pays for a service dated `day`, or None when the rules in force give no amount."""
+        rule_set = self.in_force(day)
+        rule = rule_set.code(code) if rule_set is not None else None
+        return None if rule is None else rule.national_payment_usd
+
+    def latest_payment(self, code: str) -> Decimal | None:
+        """The most recent amount CMS published for `code` (a year's file may not have it yet)."""
+        for year in reversed(self.years):
+            rule = self.for_year(year).code(code)
+            if rule is not None and rule.national_payment_usd is not None:
+                return rule.national_payment_usd
+        return None
 
     def nearest(self, day: dt.date) -> RuleSet:
         """The rules in force on `day`, or the closest year's when none is loaded."""

@@ -168,17 +168,7 @@ def _rendering_providers(session: Session, practice_id: int, enrollments: set[in
 def _charge(line: ClaimLine) -> Decimal:
     """The national payment of the code, as the charge: the one in force, else the latest CMS published
     (a year's file may not have it yet, as 2026's lacks 99490's)."""
-    payment = line.evidence.get("national_payment_usd")
-    if payment is None:
-        rules = load_rules()
-        payment = next(
-            (
-                rule.national_payment_usd
-                for year in sorted(rules.years, reverse=True)
-                if (rule := rules.for_year(year).code(line.code)) is not None and rule.national_payment_usd is not None
-            ),
-            None,
-        )
+    payment = line.evidence.get("national_payment_usd") or load_rules().latest_payment(line.code)
     if payment is None:
         raise ExportError(f"claim line {line.id}.charge", f"no national payment is known for {line.code} to charge")
     return Decimal(payment) * line.units

@@ -71,9 +71,7 @@ def revenue(session: Session, practice_id: int, start: dt.date, end: dt.date) ->
         total[0] += lines
         total[1] += units
         total[3] += proposed_units
-        rule_set = rules.in_force(day)
-        rule = rule_set.code(code) if rule_set is not None else None
-        payment = None if rule is None else rule.national_payment_usd
+        payment = rules.national_payment(code, day)
         total[2] = None if payment is None or total[2] is None else total[2] + payment * units
     return [
         RevenueRow(month, program, code, lines, units, amount, proposed_units)

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from remotecare.domain.facts import Window
 from remotecare.rules import load_rules
 from remotecare.rules.evaluate import evaluate_activities
-from remotecare.rules.load import RuleBook
 from remotecare.services.billing_facts import load_facts
 from remotecare.store.models import Patient
 
@@ -66,16 +65,8 @@ def worklist(session: Session, practice_id: int, as_of: dt.date) -> list[WorkIte
                 days_left=int(progress.get("days_left", 0)),
                 progress=progress,
                 next_code=next_code,
-                payment_at_risk_usd=_payment(rules, next_code, item.period.end),
+                payment_at_risk_usd=None if next_code is None else rules.national_payment(next_code, item.period.end),
             )
         )
     items.sort(key=lambda i: (-(i.payment_at_risk_usd or Decimal(0)), i.days_left, i.patient_name, i.enrollment_id))
     return items
-
-
-def _payment(rules: RuleBook, code: str | None, day: dt.date) -> Decimal | None:
-    if code is None:
-        return None
-    rule_set = rules.in_force(day)
-    rule = rule_set.code(code) if rule_set is not None else None
-    return None if rule is None else rule.national_payment_usd
