@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from remotecare.api import audit
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError, not_found
-from remotecare.api.schemas.common import MAX_ID, ListQuery, Page
-from remotecare.store.base import Base
+from remotecare.api.schemas.common import ListQuery, Page
+from remotecare.store.base import MAX_ID, Base
 
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

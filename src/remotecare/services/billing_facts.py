@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +37,8 @@ from remotecare.rules.counting import (
     entry_order,
     monitoring_start,
 )
+from remotecare.store.base import MAX_ID
+from remotecare.store.batches import chunks
 from remotecare.store.models import (
     Consent,
     Device,
@@ -49,10 +50,8 @@ from remotecare.store.models import (
     TimeEntry,
 )
 
-MAX_ID = 2**63 - 1
 # An enrollment that ended this long before the window can still own a period that ends in it.
 LOOKBACK = dt.timedelta(days=62)
-CHUNK = 500
 
 
 @dataclass
@@ -159,7 +158,7 @@ def load_facts(
     if not patient_ids:
         return facts
     since = min(e.start for e in facts.enrollments)
-    for chunk in _chunks(patient_ids):
+    for chunk in chunks(patient_ids):
         for patient_id, zone, established, conditions in session.execute(
             select(Patient.id, Patient.timezone, Patient.established, Patient.conditions).where(
                 Patient.practice_id == practice_id, Patient.id.in_(chunk)
@@ -259,9 +258,3 @@ def _consents(session: Session, practice_id: int, first: int, last: int) -> dict
         .group_by(Consent.patient_id, Consent.program)
     )
     return {(patient_id, Program(program)): day for patient_id, program, day in rows}
-
-
-def _chunks(values: Iterable[int]) -> Iterable[list[int]]:
-    ordered = list(values)
-    for start in range(0, len(ordered), CHUNK):
-        yield ordered[start : start + CHUNK]

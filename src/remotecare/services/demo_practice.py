@@ -21,6 +21,7 @@ from sqlalchemy import Engine, insert, select
 from remotecare.domain.programs import Program, RtmFocus
 from remotecare.domain.time_entries import Performer
 from remotecare.store.base import utc_now
+from remotecare.store.batches import chunks
 from remotecare.store.models import (
     Consent,
     Device,
@@ -37,7 +38,8 @@ from remotecare.store.models import (
 
 ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles")
 CONDITIONS = (["I10", "E11.9"], ["I50.9", "N18.3"], ["J44.9", "I10"], ["M54.50", "M17.11"], ["E66.9", "I10", "E78.5"])
-CHUNK = 5000
+ROWS_PER_INSERT = 5000
+PATIENTS_PER_BATCH = 500  # their rows built, then written, a batch at a time
 MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
 
 
@@ -70,16 +72,16 @@ def generate(
         ids = Ids(*(_next_id(connection, model) for model in (Patient, Enrollment, Device)))
         first_patient = ids.patient
         readings = entries = 0
-        for offset in range(0, patients, CHUNK // 10):
-            batch = range(first_patient + offset, first_patient + min(patients, offset + CHUNK // 10))
+        for offset in range(0, patients, PATIENTS_PER_BATCH):
+            batch = range(first_patient + offset, first_patient + min(patients, offset + PATIENTS_PER_BATCH))
             rows = _people(rng, practice_id, batch, start, end, staff, now, ids)
             for model, values in rows.items():
-                for chunk in _chunks(values, CHUNK):
+                for chunk in chunks(values, ROWS_PER_INSERT):
                     connection.execute(insert(model), chunk)
             readings += len(rows[Observation])
             entries += len(rows[TimeEntry])
             if on_progress is not None:
-                on_progress(min(patients, offset + CHUNK // 10))
+                on_progress(min(patients, offset + PATIENTS_PER_BATCH))
         if connection.dialect.name == "postgresql":  # ids were given here: move the sequences past them
             for model in (Patient, Enrollment, Device):
                 table = model.__tablename__
@@ -332,11 +334,6 @@ def _mbi(number: int) -> str:
         f"{1 + number % 9}{parts[0]}{digits[0]}{digits[1]}{parts[1]}{parts[2]}{digits[2]}{parts[3]}"
         f"{letters[number % 20]}{digits[3]}{number // 10 % 10}"
     )
-
-
-def _chunks(values: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    for index in range(0, len(values), size):
-        yield values[index : index + size]
 
 
 def demo_practice(engine: Engine, name: str) -> int:

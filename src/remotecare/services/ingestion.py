@@ -26,7 +26,7 @@ import functools
 import hashlib
 import json
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,11 +37,11 @@ from sqlalchemy.orm import Session
 
 from remotecare.ingest.measures import ReadingRefused, check_values
 from remotecare.ingest.reading import IncomingReading, ItemResult, Outcome, Parsed, Refusal
+from remotecare.store.batches import chunks
 from remotecare.store.models import Device, DeviceAssignment, HeldReading, HeldStatus, Observation, Patient
 
 # Device clocks drift; a reading a few minutes "in the future" is a clock, not a fabrication.
 CLOCK_SKEW = dt.timedelta(minutes=5)
-CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
 BULK_FROM = 50  # rows from which a batch is written the bulk way: COPY on PostgreSQL, executemany on SQLite
 
 # Built once: a statement made per call costs more Python than the database spends running it.
@@ -220,7 +220,7 @@ class _Lookup:
         device_ids = {r.device_id for r in readings if r.device_id is not None}
         serials = {r.device_serial for r in readings if r.device_serial is not None}
         for query, wanted in ((HOLDERS_BY_ID, device_ids), (HOLDERS_BY_SERIAL, serials)):
-            for chunk in _chunks(wanted):
+            for chunk in chunks(wanted):
                 for device_id, serial, patient_id, start, end, zone in connection.execute(
                     query, {"practice": practice_id, "wanted": chunk}
                 ):
@@ -230,8 +230,8 @@ class _Lookup:
                         found.zones[patient_id] = ZoneInfo(zone)
         # Patients named directly, whose zone the device query did not already bring.
         missing = {r.patient_id for r in readings if r.patient_id is not None} - found.zones.keys()
-        for chunk in _chunks(missing):
-            for patient_id, zone in connection.execute(ZONES, {"practice": practice_id, "wanted": chunk}):
+        for ids in chunks(missing):
+            for patient_id, zone in connection.execute(ZONES, {"practice": practice_id, "wanted": ids}):
                 found.zones[patient_id] = ZoneInfo(zone)
         return found
 
@@ -388,7 +388,7 @@ def _settle_conflicts(session: Session, rows: list[Row]) -> dict[int, ItemResult
     external id reused for a different reading (refused: a stored reading is never changed)."""
     by_key = {row.values["content_key"]: row for row in rows}
     settled: dict[int, ItemResult] = {}
-    for keys in _chunks(set(by_key)):
+    for keys in chunks(set(by_key)):
         for stored_id, key, reading_type, values, at in session.connection().execute(
             STORED_BY_KEY, {"practice": rows[0].values["practice_id"], "wanted": keys}
         ):
@@ -536,7 +536,7 @@ def _existing_ids(session: Session, model: type[Observation] | type[HeldReading]
     if not rows:
         return found
     practice_id = rows[0].values["practice_id"]
-    for keys in _chunks({row.values["content_key"] for row in rows}):
+    for keys in chunks({row.values["content_key"] for row in rows}):
         found.update(
             session.connection()
             .execute(
@@ -546,9 +546,3 @@ def _existing_ids(session: Session, model: type[Observation] | type[HeldReading]
             .all()
         )
     return found
-
-
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
-    ordered = list(values)
-    for start in range(0, len(ordered), CHUNK):
-        yield ordered[start : start + CHUNK]

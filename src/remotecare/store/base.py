@@ -20,6 +20,7 @@ NAMING = {
 
 # BIGINT on PostgreSQL; INTEGER on SQLite, where only INTEGER PRIMARY KEY autoincrements.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+MAX_ID = 2**63 - 1  # the largest id a 64-bit column holds: anything larger names no record
 Json = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 

@@ -17,7 +17,6 @@ from remotecare.api import audit, ingesting
 from remotecare.api.crud import read_page, scoped
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError, not_found
-from remotecare.api.schemas.common import MAX_ID
 from remotecare.ingest import fhir_codes
 from remotecare.ingest.fhir_in import BundleRefused, parse_bundle, parse_observation
 from remotecare.ingest.fhir_out import (
@@ -30,7 +29,7 @@ from remotecare.ingest.fhir_out import (
 from remotecare.ingest.measures import MEASURES
 from remotecare.ingest.reading import ItemResult, Outcome
 from remotecare.services import ingestion
-from remotecare.store.base import utc_now
+from remotecare.store.base import MAX_ID, utc_now
 from remotecare.store.models import Observation
 
 FHIR_JSON = "application/fhir+json"

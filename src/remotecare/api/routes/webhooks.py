@@ -7,11 +7,10 @@ from fastapi import APIRouter, Depends, Path, Request
 from remotecare.api import audit, ingesting
 from remotecare.api.deps import SessionDep
 from remotecare.api.errors import ApiError, not_found
-from remotecare.api.schemas.common import MAX_ID
 from remotecare.api.schemas.ingest import IngestReport, Vendor
 from remotecare.ingest.signing import SIGNATURE_HEADER, SignatureError, verify
 from remotecare.ingest.vendors import ADAPTERS
-from remotecare.store.base import utc_now
+from remotecare.store.base import MAX_ID, utc_now
 from remotecare.store.models import Integration
 
 router = APIRouter(tags=["webhooks"])

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from remotecare.exports.claims import npi_check_digit_ok
+from remotecare.store.base import MAX_ID
 
 T = TypeVar("T")
 
@@ -114,8 +115,6 @@ def _npi(value: str) -> str:
     return value
 
 
-# Ids are 64-bit on PostgreSQL; anything larger can name no record.
-MAX_ID = 2**63 - 1
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
 Icd10Code = Annotated[
