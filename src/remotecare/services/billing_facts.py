@@ -62,6 +62,7 @@ class PracticeFacts:
     patients: dict[int, DomainPatient] = field(default_factory=dict)
     enrollments: list[DomainEnrollment] = field(default_factory=list)
     devices: dict[int, DomainDevice] = field(default_factory=dict)  # by assignment id
+    device_records: dict[int, int] = field(default_factory=dict)  # assignment id -> the device's record id
     data_days: dict[tuple[int, int], set[dt.date]] = field(default_factory=dict)  # (patient, assignment) -> days
     time_entries: list[DomainTimeEntry] = field(default_factory=list)
     encounters: list[DomainEncounter] = field(default_factory=list)
@@ -166,9 +167,10 @@ def load_facts(
         ):
             facts.patients[patient_id] = DomainPatient(str(patient_id), zone, established, tuple(conditions))
     wanted = set(patient_ids)
-    for assignment_id, patient_id, program, start, end, medical, kind, serial in session.execute(
+    for assignment_id, device_id, patient_id, program, start, end, medical, kind, serial in session.execute(
         select(
             DeviceAssignment.id,
+            DeviceAssignment.device_id,
             DeviceAssignment.patient_id,
             DeviceAssignment.program,
             DeviceAssignment.start_date,
@@ -184,6 +186,7 @@ def load_facts(
             facts.devices[assignment_id] = DomainDevice(
                 device_name(serial, assignment_id), str(patient_id), Program(program), kind, medical, start, end
             )
+            facts.device_records[assignment_id] = device_id
     for patient_id, assignment_id, day in session.execute(
         _data_days(practice_id, since, window.end).where(Observation.patient_id.between(first, last))
     ):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from remotecare.domain.facts import Window
 from remotecare.services.billing_facts import PracticeFacts, load_facts
-from remotecare.store.models import Device, Observation
+from remotecare.store.models import Observation
 
 
 def export_scenario(session: Session, practice_id: int, window: Window, description: str = "") -> dict[str, Any]:
@@ -75,12 +75,9 @@ def _readings(session: Session, practice_id: int, facts: PracticeFacts) -> list[
         return []
     since = min(e.start for e in facts.enrollments)
     assignments: dict[tuple[str, int], list[tuple[dt.date | None, dt.date | None, str]]] = {}
-    serial_of = {device.id: device.id.rsplit("#", 1)[0] for device in facts.devices.values()}
-    device_ids = _device_record_ids(session, practice_id)
-    for device in facts.devices.values():
-        record_id = device_ids.get(serial_of[device.id])
-        if record_id is not None:
-            assignments.setdefault((device.patient, record_id), []).append((device.start, device.end, device.id))
+    for assignment_id, device in facts.devices.items():
+        key = (device.patient, facts.device_records[assignment_id])
+        assignments.setdefault(key, []).append((device.start, device.end, device.id))
     out = []
     rows = session.execute(
         select(
@@ -121,12 +118,6 @@ def _readings(session: Session, practice_id: int, facts: PracticeFacts) -> list[
             }
         )
     return out
-
-
-def _device_record_ids(session: Session, practice_id: int) -> dict[str, int]:
-    return dict(
-        session.execute(select(Device.serial, Device.id).where(Device.practice_id == practice_id)).tuples().all()
-    )
 
 
 def _day(value: dt.date | None) -> str | None:
