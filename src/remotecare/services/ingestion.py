@@ -101,7 +101,7 @@ class Plan:
     observations: list[Row] = field(default_factory=list)
     held: list[Row] = field(default_factory=list)
     duplicate_of: dict[int, int] = field(default_factory=dict)  # a repeat within the batch -> first index
-    first_index: dict[tuple[int, str], int] = field(default_factory=dict)  # (row list, content key) -> index
+    first_index: dict[tuple[bool, str], int] = field(default_factory=dict)  # (held?, content key) -> index
 
     @property
     def refused(self) -> list[ItemResult]:
@@ -352,7 +352,7 @@ def _hold(
 
 def _add(planned: Plan, rows: list[Row], index: int, values: dict[str, Any]) -> None:
     """Queue a row, unless the batch already holds the same reading: then this one repeats it."""
-    first = planned.first_index.setdefault((id(rows), values["content_key"]), index)
+    first = planned.first_index.setdefault((rows is planned.held, values["content_key"]), index)
     if first != index:
         planned.duplicate_of[index] = first
         return
