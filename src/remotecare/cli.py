@@ -379,6 +379,10 @@ def bill_command(
         dt.datetime | None,
         typer.Option("--from", formats=["%Y-%m-%d"], help="Earliest period end (default: two months back)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Processes that judge slices of patients (default: one per core)."),
+    ] = None,
 ) -> None:
     """Run billing: propose a claim line for every service the rules allow; a re-run doubles nothing."""
     from sqlalchemy import select
@@ -386,6 +390,7 @@ def bill_command(
     from remotecare.config import get_settings
     from remotecare.domain.facts import Window
     from remotecare.services.audit_trail import command_event
+    from remotecare.services.billing_pool import default_workers
     from remotecare.services.billing_run import default_window, run_billing
     from remotecare.store.models import Practice
     from remotecare.store.session import make_engine, make_session_factory, unit_of_work
@@ -398,7 +403,7 @@ def bill_command(
         with unit_of_work(make_session_factory(engine)) as session:
             if session.scalar(select(Practice.id).where(Practice.id == practice)) is None:
                 raise _fail(f"--practice: no practice {practice}")
-            report = run_billing(session, practice, window)
+            report = run_billing(session, practice, window, workers=workers or default_workers())
             detail = {"from": window.start.isoformat(), "through": window.end.isoformat(), **report.counts()}
             session.add(command_event(practice, "bill", "bill", "claim_line", detail))
     finally:

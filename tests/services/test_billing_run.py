@@ -175,14 +175,22 @@ def test_the_evidence_packet_shows_the_rule_the_days_the_minutes_consent_and_vis
     assert "Interactive contact: 2026-10-15" in minutes
 
 
-def test_a_run_in_slices_of_one_patient_writes_the_same_lines(db: tuple[Session, int]) -> None:
+def with_evidence(session: Session) -> list[tuple[Any, ...]]:
+    query = select(ClaimLine.enrollment_id, ClaimLine.code, ClaimLine.period_start, ClaimLine.evidence)
+    return sorted((row.enrollment_id, row.code, row.period_start, repr(row.evidence)) for row in session.execute(query))
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["one process", "two worker processes"])
+def test_a_run_in_slices_of_one_patient_writes_the_same_lines(db: tuple[Session, int], workers: int) -> None:
     session, practice_id = db
-    sliced = run_billing(session, practice_id, WINDOW, slice_size=1)
+    sliced = run_billing(session, practice_id, WINDOW, slice_size=1, workers=workers)
     session.commit()
     assert sliced.evaluation is None and len(sliced.proposed) == sum(lines for lines, _ in sliced.code_totals.values())
-    in_slices = lines(session)
+    in_slices, evidence = lines(session), with_evidence(session)
     session.execute(delete(ClaimLine))
     session.commit()
     whole = bill(session, practice_id)
-    assert whole.evaluation is not None and lines(session) == in_slices
+    assert whole.evaluation is not None and lines(session) == in_slices and with_evidence(session) == evidence
     assert whole.code_totals == sliced.code_totals
+    rerun = run_billing(session, practice_id, WINDOW, slice_size=1, workers=workers)
+    assert not rerun.proposed and len(rerun.unchanged) == len(in_slices)

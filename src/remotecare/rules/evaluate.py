@@ -15,7 +15,7 @@ from remotecare.rules.judging import Judgement
 from remotecare.rules.load import RuleBook
 from remotecare.rules.periods import BillingPeriod, calendar_months, device_periods
 from remotecare.rules.progress import device_progress, month_progress
-from remotecare.rules.reasons import Reason, explain
+from remotecare.rules.reasons import Reason
 from remotecare.rules.results import Evaluation, NotBilled, Outcome
 from remotecare.rules.settings import PracticeSettings
 from remotecare.rules.time_codes import MonthState, judge_month
@@ -201,5 +201,5 @@ def _not_billed(activity: EnrollmentActivity, period: BillingPeriod, reason: Rea
         code=None,
         period=period,
         reason=reason,
-        message=explain(reason, **facts),
+        facts=facts,
     )

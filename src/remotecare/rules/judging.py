@@ -8,7 +8,7 @@ from typing import Any
 
 from remotecare.rules.counting import EnrollmentActivity
 from remotecare.rules.periods import BillingPeriod
-from remotecare.rules.reasons import Reason, explain
+from remotecare.rules.reasons import Reason
 from remotecare.rules.results import ClaimLine, NotBilled, Outcome
 from remotecare.rules.schema import ProgramRule, RuleSet
 
@@ -46,7 +46,7 @@ class Judgement:
                 code=code,
                 period=self.period,
                 reason=reason,
-                message=explain(reason, **facts),
+                facts=facts,
             )
         )
 

@@ -20,7 +20,11 @@ class RulesError(Exception):
     """A rule file is missing, unreadable or does not match the schema."""
 
 
-class _DatesAsStrings(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: ten times faster on the rule files.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DatesAsStrings(_SafeLoader):  # type: ignore[valid-type,misc]
     """YAML 1.1 would turn 2026-01-01 into a date; the schema parses dates itself."""
 
 

@@ -27,7 +27,7 @@ class BillingPeriod:
     @property
     def month(self) -> str:
         """The calendar month of the date of service (the period's last day)."""
-        return self.end.strftime("%Y-%m")
+        return f"{self.end.year:04d}-{self.end.month:02d}"  # strftime is several times slower
 
     def as_dict(self) -> dict[str, str]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}

@@ -10,7 +10,7 @@ from typing import Any
 
 from remotecare.domain.programs import Program
 from remotecare.rules.periods import BillingPeriod
-from remotecare.rules.reasons import Reason
+from remotecare.rules.reasons import Reason, explain
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,10 @@ class ClaimLine:
 
 @dataclass(frozen=True, slots=True)
 class NotBilled:
-    """A code the program could have billed for a period, and why it was not."""
+    """A code the program could have billed for a period, and why it was not.
+
+    The words are put together when asked for: a billing run judges far more codes than it reports on.
+    """
 
     patient: str
     enrollment: str
@@ -64,7 +67,11 @@ class NotBilled:
     code: str | None
     period: BillingPeriod
     reason: Reason
-    message: str
+    facts: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return explain(self.reason, **self.facts)
 
     def sort_key(self) -> tuple[str, dt.date, str, str]:
         return (self.patient, self.period.end, self.code or "", self.enrollment)

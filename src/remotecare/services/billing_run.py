@@ -15,23 +15,26 @@ commits (together with its audit event).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from remotecare.domain.facts import Window
-from remotecare.rules import load_rules
-from remotecare.rules.evaluate import evaluate_activities
 from remotecare.rules.results import ClaimLine as ProposedLine
 from remotecare.rules.results import Evaluation
 from remotecare.rules.settings import PracticeSettings
-from remotecare.services.billing_facts import load_facts, patient_slices
+from remotecare.services.billing_facts import patient_slices
+from remotecare.services.billing_pool import evaluations
+from remotecare.store.base import utc_now
+from remotecare.store.batches import chunks
 from remotecare.store.models import ClaimLine, ClaimStatus
 
 Key = tuple[int, str, dt.date]  # (enrollment id, code, period start)
 SLICE = 2000  # patients per slice of a run: about 40 MB of facts
+INSERT_CHUNK = 500  # new lines per INSERT statement
 
 
 @dataclass
@@ -64,17 +67,17 @@ def run_billing(
     settings: PracticeSettings | None = None,
     *,
     slice_size: int = SLICE,
+    workers: int = 1,
 ) -> RunReport:
-    """Bill the practice a slice of patients at a time: memory holds one slice's facts, not the practice's."""
-    rules = load_rules()
+    """Bill the practice a slice of patients at a time: memory holds a few slices' facts, not the
+    practice's. With `workers` above one, slices are judged in that many processes side by side."""
     report = RunReport(window)
     slices = patient_slices(session, practice_id, window, slice_size)
-    for patients in slices:
-        facts = load_facts(session, practice_id, window, patients)
-        evaluation = evaluate_activities(facts.activities(), rules=rules, window=window, settings=settings)
-        _write_lines(session, practice_id, window, patients, evaluation, report)
-        if len(slices) == 1:
-            report.evaluation = evaluation
+    for patients, judged in evaluations(session, practice_id, window, slices, settings, workers):
+        lines = judged.lines if isinstance(judged, Evaluation) else judged
+        _write_lines(session, practice_id, window, patients, lines, report)
+        if len(slices) == 1 and isinstance(judged, Evaluation):
+            report.evaluation = judged
     return report
 
 
@@ -83,7 +86,7 @@ def _write_lines(
     practice_id: int,
     window: Window,
     patients: tuple[int, int],
-    evaluation: Evaluation,
+    proposed_lines: Sequence[ProposedLine],
     report: RunReport,
 ) -> None:
     existing = {
@@ -98,7 +101,8 @@ def _write_lines(
         )
     }
     seen: set[Key] = set()
-    for proposed in evaluation.lines:
+    new: list[dict[str, Any]] = []
+    for proposed in proposed_lines:
         lines, units = report.code_totals.get(proposed.code, (0, 0))
         report.code_totals[proposed.code] = (lines + 1, units + proposed.units)
         key: Key = (int(proposed.enrollment), proposed.code, proposed.period.start)
@@ -106,10 +110,7 @@ def _write_lines(
         values = _values(proposed)
         line = existing.get(key)
         if line is None:
-            line = ClaimLine(practice_id=practice_id, status=ClaimStatus.PROPOSED, **values)
-            session.add(line)
-            session.flush()
-            report.proposed.append(line.id)
+            new.append(values)
             continue
         changes = _changes(line, values)
         if line.status is ClaimStatus.VOID:
@@ -133,6 +134,19 @@ def _write_lines(
         else:
             _flag(report, line, f"The facts no longer support this {line.status.value} line.")
     session.flush()
+    report.proposed.extend(_insert(session, practice_id, new))
+
+
+def _insert(session: Session, practice_id: int, rows: list[dict[str, Any]]) -> list[int]:
+    """New lines in multi-row INSERTs (one statement per chunk), not one flush per line."""
+    now = utc_now()
+    common = {"practice_id": practice_id, "status": ClaimStatus.PROPOSED, "needs_review": False, "version": 1}
+    ids: list[int] = []
+    for chunk in chunks(rows, INSERT_CHUNK):
+        statement = insert(ClaimLine).returning(ClaimLine.id)
+        rows_in = [{**common, "created_at": now, "updated_at": now, **row} for row in chunk]
+        ids.extend(session.scalars(statement, rows_in))
+    return ids
 
 
 def _values(proposed: ProposedLine) -> dict[str, Any]:
@@ -166,12 +180,14 @@ def _flag(report: RunReport, line: ClaimLine, note: str) -> None:
 
 def _plain(value: Any) -> Any:
     """Evidence as JSON stores it, so a re-run compares equal to what it wrote."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(item) for item in (sorted(value) if isinstance(value, set | frozenset) else value)]
+    if value is None or isinstance(value, str | int | float):  # most values: checked first
+        return value
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, set | frozenset):
+        return [_plain(item) for item in sorted(value)]
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value)
