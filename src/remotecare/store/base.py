@@ -55,7 +55,7 @@ def utc_now() -> dt.datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: UtcDateTime(), dict[str, Any]: Json, list[str]: Json}
+    type_annotation_map = {dt.datetime: UtcDateTime(), dict[str, Any]: Json, list[str]: Json, list[Any]: Json}
 
 
 class IdMixin:

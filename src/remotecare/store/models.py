@@ -35,6 +35,12 @@ class HeldStatus(StrEnum):
     DISCARDED = "discarded"
 
 
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class ClaimStatus(StrEnum):
     PROPOSED = "proposed"
     APPROVED = "approved"
@@ -77,6 +83,8 @@ class Practice(IdMixin, TimestampMixin, AddressMixin, Base):
     payer_name: Mapped[str | None] = mapped_column(String(60))  # the Medicare Administrative Contractor
     payer_id: Mapped[str | None] = mapped_column(String(16))
     phone: Mapped[str | None] = mapped_column(String(10))  # the billing contact the 837P names
+    # The practice's changes to the default alert thresholds: rule name -> {"limit", "days", "enabled"}.
+    alert_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class User(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -129,6 +137,10 @@ class Patient(IdMixin, TimestampMixin, VersionedMixin, AddressMixin, Base):
     conditions: Mapped[list[str]] = mapped_column(default=list)
     established: Mapped[bool] = mapped_column(Boolean, default=False)
     sex: Mapped[str | None] = mapped_column(String(1))  # M, F or U, as claims carry it
+    phone: Mapped[str | None] = mapped_column(String(20))  # for reminders (E.164)
+    email: Mapped[str | None] = mapped_column(String(254))
+    # This patient's alert thresholds where they differ from the practice's: rule name -> changes.
+    alert_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Consent(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -242,6 +254,8 @@ class HeldReading(IdMixin, Base):
 
 class TimeEntry(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "time_entries"
+    # A staff member's entries on a day are read for every new one, to refuse overlaps.
+    __table_args__ = (Index("ix_time_entries_practice_user_day", "practice_id", "user_id", "service_date"),)
     practice_id: Mapped[int] = practice_fk()
     patient_id: Mapped[int] = patient_fk()
     user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
@@ -254,6 +268,19 @@ class TimeEntry(IdMixin, TimestampMixin, VersionedMixin, Base):
     interactive: Mapped[bool] = mapped_column(Boolean, default=False)
     interaction_mode: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+    alert_id: Mapped[int | None] = mapped_column(Id, ForeignKey("alerts.id", ondelete="RESTRICT"))  # time on triage
+
+
+class RunningTimer(IdMixin, TimestampMixin, Base):
+    """A staff member's timer while it runs (one at a time): stopping it writes a time entry."""
+
+    __tablename__ = "running_timers"
+    practice_id: Mapped[int] = practice_fk()
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    patient_id: Mapped[int] = patient_fk()
+    program: Mapped[Program] = mapped_column(_enum(Program, "program"))
+    started_at: Mapped[dt.datetime]
+    alert_id: Mapped[int | None] = mapped_column(Id, ForeignKey("alerts.id", ondelete="SET NULL"))
 
 
 class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -267,18 +294,41 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 
 class CarePlan(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """The person-centered plan CCM and CPM require. Goals carry target dates ({description, target_date});
+    interventions name who is responsible ({description, responsible})."""
+
     __tablename__ = "care_plans"
     practice_id: Mapped[int] = practice_fk()
     patient_id: Mapped[int] = patient_fk()
     program: Mapped[Program] = mapped_column(_enum(Program, "program"))
     problems: Mapped[list[str]] = mapped_column(default=list)
-    goals: Mapped[list[str]] = mapped_column(default=list)
-    interventions: Mapped[list[str]] = mapped_column(default=list)
+    goals: Mapped[list[Any]] = mapped_column(default=list)
+    interventions: Mapped[list[Any]] = mapped_column(default=list)
+    strengths: Mapped[list[str]] = mapped_column(default=list)
+    desired_outcomes: Mapped[list[str]] = mapped_column(default=list)
     review_date: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class CarePlanVersion(IdMixin, Base):
+    """Every saved state of a care plan, with who saved it and which fields changed from the one before."""
+
+    __tablename__ = "care_plan_versions"
+    __table_args__ = (UniqueConstraint("care_plan_id", "version"),)
+    practice_id: Mapped[int] = practice_fk()
+    care_plan_id: Mapped[int] = mapped_column(Id, ForeignKey("care_plans.id", ondelete="RESTRICT"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    snapshot: Mapped[dict[str, Any]] = mapped_column()
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)  # field -> {"from": ..., "to": ...}
+
+
 class Alert(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """A reading that crossed a threshold. `dedup_key` (rule and local day) makes one alert per rule per
+    patient-day however many readings cross it; alerts raised by hand have none."""
+
     __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("practice_id", "patient_id", "dedup_key"),)
     practice_id: Mapped[int] = practice_fk()
     patient_id: Mapped[int] = patient_fk()
     observation_id: Mapped[int | None] = mapped_column(Id, ForeignKey("observations.id", ondelete="RESTRICT"))
@@ -286,6 +336,33 @@ class Alert(IdMixin, TimestampMixin, VersionedMixin, Base):
     severity: Mapped[str] = mapped_column(String(16))
     status: Mapped[AlertStatus] = mapped_column(_enum(AlertStatus, "alert_status"), default=AlertStatus.OPEN)
     note: Mapped[str | None] = mapped_column(Text)
+    dedup_key: Mapped[str | None] = mapped_column(String(80))
+    message: Mapped[str | None] = mapped_column(Text)
+    observed: Mapped[float | None]
+    threshold: Mapped[float | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    acknowledged_at: Mapped[dt.datetime | None]
+    resolved_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[dt.datetime | None]
+
+
+class OutboxMessage(IdMixin, TimestampMixin, Base):
+    """A reminder to a patient, queued until a sender (console, file, SMS, email) delivers it."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_practice_status", "practice_id", "status"),)
+    practice_id: Mapped[int] = practice_fk()
+    patient_id: Mapped[int] = patient_fk()
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    body: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(40))
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.QUEUED)
+    created_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None]
+    sender: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class ClaimLine(IdMixin, TimestampMixin, VersionedMixin, Base):
