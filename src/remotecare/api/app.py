@@ -13,7 +13,20 @@ from remotecare import __version__
 from remotecare.api.crud import crud_router
 from remotecare.api.errors import install_error_handlers
 from remotecare.api.resources import RESOURCES
-from remotecare.api.routes import admin, auth, billing, fhir, integrations, readings, webhooks
+from remotecare.api.routes import (
+    admin,
+    alerts,
+    auth,
+    billing,
+    care_plans,
+    fhir,
+    integrations,
+    outreach,
+    pain,
+    readings,
+    timers,
+    webhooks,
+)
 from remotecare.api.schemas.common import ErrorBody
 from remotecare.api.security import LoginRateLimiter
 from remotecare.config import Settings, get_settings
@@ -70,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(fhir.router)
     app.include_router(billing.router)
+    for workflow in (alerts, timers, care_plans, pain, outreach):
+        app.include_router(workflow.router)
     for resource in RESOURCES:
         app.include_router(crud_router(resource))
     return app

@@ -1,0 +1,5 @@
+"""Routes: alerts (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["alerts"])

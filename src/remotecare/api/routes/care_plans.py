@@ -1,0 +1,5 @@
+"""Routes: care-plans (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["care-plans"])

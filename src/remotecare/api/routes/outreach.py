@@ -1,0 +1,5 @@
+"""Routes: outreach (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["outreach"])

@@ -1,0 +1,5 @@
+"""Routes: pain (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["pain"])

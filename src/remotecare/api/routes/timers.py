@@ -1,0 +1,5 @@
+"""Routes: time (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["time"])
