@@ -101,6 +101,27 @@ MEASURES: dict[str, Measure] = {
     "symptom_checkin": Measure(
         {"severity": SCORE_0_10, "symptom": Text(200)}, required=frozenset({"severity"}), patient_reported=True
     ),
+    # Brief Pain Inventory short form: severity (mean of items 3-6) and interference (mean of items 9A-G, when
+    # at least 4 are answered), with the answered items; scored by `remotecare.domain.pain_scales`.
+    "bpi_short_form": Measure(
+        {
+            "severity": Number(0, 10),
+            "interference": Number(0, 10),
+            "worst": SCORE_0_10,
+            "least": SCORE_0_10,
+            "average": SCORE_0_10,
+            "now": SCORE_0_10,
+            "general_activity": SCORE_0_10,
+            "mood": SCORE_0_10,
+            "walking_ability": SCORE_0_10,
+            "normal_work": SCORE_0_10,
+            "relations": SCORE_0_10,
+            "sleep": SCORE_0_10,
+            "enjoyment_of_life": SCORE_0_10,
+        },
+        required=frozenset({"severity"}),
+        patient_reported=True,
+    ),
 }
 
 READING_TYPES = tuple(MEASURES)

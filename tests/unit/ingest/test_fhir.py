@@ -688,6 +688,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "musculoskeletal_status": {"steps": 5400, "range_of_motion_deg": 95.5, "score": 40},
     "cbt_session": {"completed": True, "minutes": 25, "module": "thought records"},
     "symptom_checkin": {"severity": 3, "symptom": "cough"},
+    "bpi_short_form": {"severity": 5.5, "interference": 4.25, "worst": 8, "least": 3, "average": 5, "now": 6},
 }
 
 

@@ -23,6 +23,7 @@ ObservationType = Literal[
     "respiratory_status",
     "musculoskeletal_status",
     "cbt_session",
+    "bpi_short_form",
     "symptom_checkin",
 ]
 
