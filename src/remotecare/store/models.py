@@ -145,6 +145,8 @@ class Patient(IdMixin, TimestampMixin, VersionedMixin, AddressMixin, Base):
 
 class Consent(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "consents"
+    # A billing run reads each table a slice of patients at a time.
+    __table_args__ = (Index("ix_consents_practice_patient", "practice_id", "patient_id"),)
     practice_id: Mapped[int] = practice_fk()
     patient_id: Mapped[int] = patient_fk()
     program: Mapped[Program] = mapped_column(_enum(Program, "program"))
@@ -156,6 +158,8 @@ class Consent(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 class Enrollment(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "enrollments"
+    # A billing run reads each table a slice of patients at a time.
+    __table_args__ = (Index("ix_enrollments_practice_patient", "practice_id", "patient_id"),)
     practice_id: Mapped[int] = practice_fk()
     patient_id: Mapped[int] = patient_fk()
     program: Mapped[Program] = mapped_column(_enum(Program, "program"))
@@ -179,8 +183,11 @@ class Device(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 class DeviceAssignment(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "device_assignments"
-    # Who had a device on a day is asked for every reading: by device, within the practice.
-    __table_args__ = (Index("ix_device_assignments_practice_device", "practice_id", "device_id"),)
+    # Who had a device on a day is asked for every reading (by device); a billing run reads by patient.
+    __table_args__ = (
+        Index("ix_device_assignments_practice_device", "practice_id", "device_id"),
+        Index("ix_device_assignments_practice_patient", "practice_id", "patient_id"),
+    )
     practice_id: Mapped[int] = practice_fk()
     device_id: Mapped[int] = mapped_column(Id, ForeignKey("devices.id", ondelete="RESTRICT"), index=True)
     patient_id: Mapped[int] = patient_fk()
@@ -254,8 +261,12 @@ class HeldReading(IdMixin, Base):
 
 class TimeEntry(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "time_entries"
-    # A staff member's entries on a day are read for every new one, to refuse overlaps.
-    __table_args__ = (Index("ix_time_entries_practice_user_day", "practice_id", "user_id", "service_date"),)
+    # A staff member's entries on a day are read for every new one, to refuse overlaps; a billing run
+    # reads a slice of patients at a time.
+    __table_args__ = (
+        Index("ix_time_entries_practice_user_day", "practice_id", "user_id", "service_date"),
+        Index("ix_time_entries_practice_patient", "practice_id", "patient_id"),
+    )
     practice_id: Mapped[int] = practice_fk()
     patient_id: Mapped[int] = patient_fk()
     user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
@@ -285,6 +296,8 @@ class RunningTimer(IdMixin, TimestampMixin, Base):
 
 class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "encounters"
+    # A billing run reads each table a slice of patients at a time.
+    __table_args__ = (Index("ix_encounters_practice_patient", "practice_id", "patient_id"),)
     practice_id: Mapped[int] = practice_fk()
     patient_id: Mapped[int] = patient_fk()
     date: Mapped[dt.date] = mapped_column(Date)
@@ -370,7 +383,10 @@ class ClaimLine(IdMixin, TimestampMixin, VersionedMixin, Base):
     biller, exported, or void. A re-run finds its line by (enrollment, code, period start)."""
 
     __tablename__ = "claim_lines"
-    __table_args__ = (UniqueConstraint("practice_id", "enrollment_id", "code", "period_start"),)
+    __table_args__ = (
+        UniqueConstraint("practice_id", "enrollment_id", "code", "period_start"),
+        Index("ix_claim_lines_practice_patient", "practice_id", "patient_id"),
+    )
     practice_id: Mapped[int] = practice_fk()
     patient_id: Mapped[int] = patient_fk()
     enrollment_id: Mapped[int] = mapped_column(Id, ForeignKey("enrollments.id", ondelete="RESTRICT"))
