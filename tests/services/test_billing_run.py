@@ -186,6 +186,7 @@ def test_a_run_in_slices_of_one_patient_writes_the_same_lines(db: tuple[Session,
     sliced = run_billing(session, practice_id, WINDOW, slice_size=1, workers=workers)
     session.commit()
     assert sliced.evaluation is None and len(sliced.proposed) == sum(lines for lines, _ in sliced.code_totals.values())
+    assert (sliced.pool.worker_peak_mb is not None) == (workers > 1)  # the workers did the judging
     in_slices, evidence = lines(session), with_evidence(session)
     session.execute(delete(ClaimLine))
     session.commit()

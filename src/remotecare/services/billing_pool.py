@@ -9,9 +9,11 @@ worker are in flight, so memory holds a few slices' lines, never the practice's.
 from __future__ import annotations
 
 import os
+import resource
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing import get_context
 
 from sqlalchemy import Engine
@@ -28,6 +30,17 @@ from remotecare.store.session import make_engine
 
 Slice = tuple[int, int]  # (first patient id, last patient id)
 IN_FLIGHT_PER_WORKER = 2
+
+
+@dataclass
+class PoolStats:
+    """What the workers reported: their largest resident memory, in MB (None when none ran)."""
+
+    worker_peak_mb: float | None = None
+
+    def saw(self, peak_mb: float) -> None:
+        self.worker_peak_mb = max(self.worker_peak_mb or 0.0, peak_mb)
+
 
 _worker_engine: Engine | None = None  # one per worker process, made by its initializer
 
@@ -50,6 +63,7 @@ def evaluations(
     slices: Sequence[Slice],
     settings: PracticeSettings | None,
     workers: int,
+    stats: PoolStats | None = None,
 ) -> Iterator[tuple[Slice, Evaluation | tuple[ProposedLine, ...]]]:
     """Each slice with its evaluation, in order: the whole evaluation when judged here, its lines when
     judged by a worker. Here when one process is asked for, there is one slice, or the database lives
@@ -63,7 +77,7 @@ def evaluations(
     # forkserver: a worker never inherits this process's open connections or threads.
     context = get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(address,)) as pool:
-        pending: deque[tuple[Slice, Future[tuple[ProposedLine, ...]]]] = deque()
+        pending: deque[tuple[Slice, Future[tuple[tuple[ProposedLine, ...], float]]]] = deque()
         upcoming = iter(slices)
         for patients in upcoming:
             pending.append((patients, pool.submit(_lines_of_slice, practice_id, window, patients, settings)))
@@ -71,7 +85,9 @@ def evaluations(
                 break
         while pending:
             patients, future = pending.popleft()
-            lines = future.result()
+            lines, peak_mb = future.result()
+            if stats is not None:
+                stats.saw(peak_mb)
             following = next(upcoming, None)
             if following is not None:
                 pending.append((following, pool.submit(_lines_of_slice, practice_id, window, following, settings)))
@@ -86,7 +102,9 @@ def _start_worker(address: str) -> None:
 
 def _lines_of_slice(
     practice_id: int, window: Window, patients: Slice, settings: PracticeSettings | None
-) -> tuple[ProposedLine, ...]:
+) -> tuple[tuple[ProposedLine, ...], float]:
+    """The slice's lines, and this worker's peak memory so far (MB)."""
     assert _worker_engine is not None, "started by _start_worker"
     with Session(_worker_engine) as session:
-        return evaluate_slice(session, practice_id, window, patients, settings).lines
+        lines = evaluate_slice(session, practice_id, window, patients, settings).lines
+    return lines, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -27,7 +27,7 @@ from remotecare.rules.results import ClaimLine as ProposedLine
 from remotecare.rules.results import Evaluation
 from remotecare.rules.settings import PracticeSettings
 from remotecare.services.billing_facts import patient_slices
-from remotecare.services.billing_pool import evaluations
+from remotecare.services.billing_pool import PoolStats, evaluations
 from remotecare.store.base import utc_now
 from remotecare.store.batches import chunks
 from remotecare.store.models import ClaimLine, ClaimStatus
@@ -47,6 +47,7 @@ class RunReport:
     voided: list[int] = field(default_factory=list)
     evaluation: Evaluation | None = None  # kept when the run was one slice (a small practice)
     code_totals: dict[str, tuple[int, int]] = field(default_factory=dict)  # code -> (lines, units)
+    pool: PoolStats = field(default_factory=PoolStats)  # the worker processes' peak memory, when any ran
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in ("proposed", "updated", "unchanged", "flagged", "voided")}
@@ -73,7 +74,7 @@ def run_billing(
     practice's. With `workers` above one, slices are judged in that many processes side by side."""
     report = RunReport(window)
     slices = patient_slices(session, practice_id, window, slice_size)
-    for patients, judged in evaluations(session, practice_id, window, slices, settings, workers):
+    for patients, judged in evaluations(session, practice_id, window, slices, settings, workers, report.pool):
         lines = judged.lines if isinstance(judged, Evaluation) else judged
         _write_lines(session, practice_id, window, patients, lines, report)
         if len(slices) == 1 and isinstance(judged, Evaluation):
