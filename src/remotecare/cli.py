@@ -556,6 +556,91 @@ def serve(
     uvicorn.run(create_app(), host=host, port=port)
 
 
+@app.command("outreach")
+def outreach_command(
+    practice: Annotated[int, typer.Option("--practice", help="The practice's record id.")],
+    as_of: Annotated[
+        dt.datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Default: today (UTC).")
+    ] = None,
+    quiet_days: Annotated[int, typer.Option("--quiet-days", min=1, help="Quiet after this many days.")] = 3,
+    margin: Annotated[int, typer.Option("--margin", min=0, help="At risk with this many spare days or fewer.")] = 2,
+) -> None:
+    """Patients to call about missing readings: at risk of missing 16 days first, then the quietest."""
+    from remotecare.config import get_settings
+    from remotecare.services.outreach import outreach_list
+    from remotecare.store.base import utc_now
+    from remotecare.store.session import make_engine, make_session_factory
+
+    day = as_of.date() if as_of else utc_now().date()
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            items = outreach_list(session, practice, day, quiet_days=quiet_days, margin=margin)
+    finally:
+        engine.dispose()
+    table = Table("patient", "program", "period", "last reading", "days", "needed", "spare", "short code", "reasons")
+    for item in items:
+        last = "never" if item.last_reading is None else f"{item.last_reading} ({item.days_since_last_reading}d ago)"
+        short = "-"
+        if item.short_code is not None:
+            short = f"{item.short_code}: {'reachable' if item.short_code_reachable else 'out of reach'}"
+        table.add_row(
+            item.patient_name,
+            item.program,
+            f"{item.period_start} to {item.period_end}",
+            last,
+            f"{item.days_with_data} of {_cell(item.full_days)}",
+            _cell(item.days_needed),
+            _cell(item.spare_days),
+            short,
+            ", ".join(item.reasons),
+        )
+    _console().print(table)
+
+
+outbox_app = typer.Typer(help="The reminder outbox.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("send")
+def outbox_send_command(
+    practice: Annotated[int, typer.Option("--practice", help="The practice's record id.")],
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Where file messages go (default: the outbox_path setting, or the data folder)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Send at most this many.")] = 100,
+) -> None:
+    """Send queued reminders: file messages to a JSON-lines file, console messages here. SMS and email wait
+    for a sender of their own."""
+    from sqlalchemy import select
+
+    from remotecare.config import get_settings
+    from remotecare.notify.senders import default_outbox_path, local_senders
+    from remotecare.services.audit_trail import command_event
+    from remotecare.services.outbox import dispatch
+    from remotecare.store.models import Practice
+    from remotecare.store.session import make_engine, make_session_factory
+
+    settings = get_settings()
+    path = file or default_outbox_path(settings.outbox_path)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            if session.scalar(select(Practice.id).where(Practice.id == practice)) is None:
+                raise _fail(f"--practice: no practice {practice}")
+            report = dispatch(session, practice, local_senders(path, sys.stdout), limit=limit)
+            detail = {"sent": report.sent, "failed": report.failed, "deferred": report.deferred}
+            session.add(command_event(practice, "outbox send", "dispatch", "outbox_message", detail))
+            session.commit()
+    finally:
+        engine.dispose()
+    counts = report.counts()
+    typer.echo(", ".join(f"{count} {name}" for name, count in counts.items()) + f" (file messages in {path})")
+    for channel, count in sorted(report.without_sender.items()):
+        typer.echo(f"{count} {channel} message(s) left queued: no {channel} sender set up")
+
+
 def _redact(url: str) -> str:
     head, at, tail = url.rpartition("@")
     return f"{head.split('://')[0]}://***@{tail}" if at else url

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     login_attempts_per_window: int = 5
     login_window_seconds: int = 300
     page_size_max: int = 500
+    # Where FileSender appends reminders (default: outbox.jsonl in the data folder, beside the default database).
+    outbox_path: Path | None = None
 
     @field_validator("database_url")
     @classmethod

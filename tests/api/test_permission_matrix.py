@@ -119,6 +119,8 @@ def test_the_walk_finds_every_route_of_every_resource() -> None:
     labels = {spec.label for spec in ROUTES}
     expected = {"POST /auth/login", "POST /auth/logout", "GET /auth/me", "GET /practice", "GET /health"}
     expected |= {"GET /api-keys", "POST /api-keys", "DELETE /api-keys/{key_id}", "GET /audit-events"}
+    expected |= {"POST /timers", "GET /timers/current", "POST /timers/current/stop", "DELETE /timers/current"}
+    expected |= {"GET /outreach", "POST /outreach/reminders", "GET /outbox", "POST /outbox/dispatch"}
     for resource in RESOURCES:
         expected |= {f"GET {resource.path}", f"GET {resource.path}/{{item_id}}"}
         if resource.create is not None:

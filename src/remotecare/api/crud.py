@@ -26,6 +26,10 @@ ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # raises ApiError naming the field.
 Prepare = Callable[[Session, Principal, dict[str, Any], int | None], dict[str, Any]]
 
+# (session, principal, the record just flushed, for an update its changed fields' values before) -> None;
+# runs in the request's transaction (a care plan's version is written this way).
+AfterWrite = Callable[[Session, Principal, Any, dict[str, Any] | None], None]
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -41,6 +45,7 @@ class Resource:
     references: dict[str, type[Base]] = field(default_factory=dict)  # body field -> practice-scoped table
     prepare_create: Prepare | None = None
     prepare_update: Prepare | None = None
+    after_write: AfterWrite | None = None
     order_by: str = "id"
 
 
@@ -130,7 +135,7 @@ def crud_router(resource: Resource) -> APIRouter:
     def get_item(
         item_id: ItemId, request: Request, session: SessionDep, principal: Annotated[Principal, Depends(read_guard)]
     ) -> Any:
-        row = _load_or_record_miss(session, request, principal, resource, item_id)
+        row = load_or_record_miss(session, request, principal, resource.model, resource.entity, item_id)
         audit.record(session, request, principal, action="read", entity=resource.entity, entity_id=item_id)
         session.commit()
         return row
@@ -153,6 +158,8 @@ def crud_router(resource: Resource) -> APIRouter:
             row = resource.model(**values, practice_id=principal.practice_id)
             session.add(row)
             session.flush()
+            if resource.after_write is not None:
+                resource.after_write(session, principal, row, None)
             audit.record(session, request, principal, action="create", entity=resource.entity, entity_id=row.id)  # type: ignore[attr-defined]
             session.commit()
             response.headers["Location"] = f"{resource.path}/{row.id}"  # type: ignore[attr-defined]
@@ -169,7 +176,7 @@ def crud_router(resource: Resource) -> APIRouter:
             session: SessionDep,
             principal: Annotated[Principal, Depends(write_guard)],
         ) -> Any:
-            row = _load_or_record_miss(session, request, principal, resource, item_id)
+            row = load_or_record_miss(session, request, principal, resource.model, resource.entity, item_id)
             changes = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
             version = changes.pop("version")
             if row.version != version:
@@ -188,6 +195,8 @@ def crud_router(resource: Resource) -> APIRouter:
             for name, value in changes.items():
                 setattr(row, name, value)
             session.flush()  # the UPDATE names the version read: a concurrent writer gets 409
+            if resource.after_write is not None:
+                resource.after_write(session, principal, row, before)
             after = {name: _jsonable(getattr(row, name)) for name in changes}
             audit.record(
                 session,
@@ -211,14 +220,15 @@ def _refuse_nulls_for_required_columns(model: type[Base], changes: dict[str, Any
             raise ApiError(422, "invalid", f"{name}: may not be null; leave it out to keep its value.", name)
 
 
-def _load_or_record_miss(
-    session: Session, request: Request, principal: Principal, resource: Resource, item_id: int
+def load_or_record_miss(
+    session: Session, request: Request, principal: Principal, model: type[Base], entity: str, item_id: int
 ) -> Any:
+    """The practice's record, or 404 with the miss in the audit trail: asking for a record outside one's
+    practice is worth an auditor's eye."""
     try:
-        return load_scoped(session, resource.model, principal, resource.entity, item_id)
+        return load_scoped(session, model, principal, entity, item_id)
     except ApiError:
-        # Asking for a record outside one's practice is worth an auditor's eye.
-        audit.record(session, request, principal, action="not_found", entity=resource.entity, entity_id=item_id)
+        audit.record(session, request, principal, action="not_found", entity=entity, entity_id=item_id)
         session.commit()
         raise
 

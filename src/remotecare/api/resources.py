@@ -11,13 +11,15 @@ from sqlalchemy.orm import Session
 from remotecare.api.crud import Resource
 from remotecare.api.deps import Principal
 from remotecare.api.errors import ApiError
+from remotecare.api.routes.alerts import check_overrides
 from remotecare.api.schemas import admin, care, devices, patients, work
 from remotecare.api.security import hash_password
-from remotecare.domain.time_entries import Performer
+from remotecare.services import care_plans, time_ledger
+from remotecare.services.alerting import raise_alerts
 from remotecare.store import models
 from remotecare.store.base import Base, utc_now
 
-PERFORMER_BY_ROLE = {models.Role.PHYSICIAN: Performer.PHYSICIAN, models.Role.CLINICAL_STAFF: Performer.CLINICAL_STAFF}
+PERFORMER_BY_ROLE = time_ledger.PERFORMER_BY_ROLE  # whose time is clinical time, as which performer
 
 
 def _refuse_duplicate(
@@ -39,6 +41,8 @@ def prepare_patient(
         _refuse_duplicate(
             session, models.Patient, principal, "medicare_id", values["medicare_id"], other_than=record_id
         )
+    if values.get("alert_overrides") is not None:
+        check_overrides("alert_overrides", values["alert_overrides"])
     return values
 
 
@@ -73,24 +77,86 @@ def prepare_observation(
     return {**values, "local_date": local_date, "content_key": content_key, "source": "api"}
 
 
+def raise_observation_alerts(
+    session: Session, principal: Principal, row: models.Observation, before: dict[str, Any] | None
+) -> None:
+    """A reading created through the generic route raises its alerts like any ingested one."""
+    if before is None:  # created, not updated
+        raise_alerts(session, principal.practice_id, [row.id])
+
+
+def _ledger_error(refusal: time_ledger.LedgerRefusal) -> ApiError:
+    return ApiError(refusal.status, refusal.code, f"{refusal.field}: {refusal.message}", refusal.field)
+
+
+# The fields of a time entry the ledger's checks read: an edit that changes one of them is checked again.
+LEDGER_FIELDS = ("service_date", "started_at", "ended_at", "minutes")
+
+
 def prepare_time_entry(
     session: Session, principal: Principal, values: dict[str, Any], record_id: int | None
 ) -> dict[str, Any]:
+    """A manual entry, created or edited, passes the same checks as one a timer writes
+    (see `services.time_ledger`)."""
+    if record_id is not None:
+        return _prepare_time_entry_update(session, principal, values, record_id)
     user_id = values.get("user_id")
     if user_id is None:
         if principal.kind != "user":
             raise ApiError(422, "invalid", "user_id: required when an integration logs time.", "user_id")
         user_id = principal.id
-    user = session.get(models.User, user_id)
-    if user is None or user.practice_id != principal.practice_id:
-        raise ApiError(422, "unknown_reference", f"user_id: no user {user_id} in this practice.", "user_id")
-    performer = PERFORMER_BY_ROLE.get(user.role)
-    if performer is None:
-        raise ApiError(422, "invalid", f"user_id: a {user.role}'s time is not clinical time.", "user_id")
-    started, ended = values.get("started_at"), values.get("ended_at")
-    if started and ended and ended <= started:
-        raise ApiError(422, "invalid", "ended_at: is not after started_at.", "ended_at")
+    try:
+        performer = time_ledger.performer_of(session, principal.practice_id, user_id)
+        time_ledger.check_interaction(values.get("interactive", False), values.get("interaction_mode"))
+        time_ledger.check_alert(session, principal.practice_id, values["patient_id"], values.get("alert_id"))
+        time_ledger.check_entry(
+            session,
+            principal.practice_id,
+            user_id,
+            service_date=values["service_date"],
+            started_at=values.get("started_at"),
+            ended_at=values.get("ended_at"),
+            minutes=values["minutes"],
+            patient_id=values["patient_id"],
+            program=values["program"],
+        )
+    except time_ledger.LedgerRefusal as refusal:
+        raise _ledger_error(refusal) from None
     return {**values, "user_id": user_id, "performer": performer}
+
+
+def _prepare_time_entry_update(
+    session: Session, principal: Principal, changes: dict[str, Any], record_id: int
+) -> dict[str, Any]:
+    """An edit is checked as the entry it makes, compared with every entry but itself. Fields the edit
+    leaves alone are not judged again (a note added to an old entry is not refused for an old rule)."""
+    entry = session.get(models.TimeEntry, record_id)
+    assert entry is not None  # loaded and scoped before this is called
+    if changes.get("interactive") is False and "interaction_mode" not in changes:
+        changes = {**changes, "interaction_mode": None}  # no longer interactive: no longer a mode either
+    fields = (*LEDGER_FIELDS, "interactive", "interaction_mode", "alert_id")
+    after = {name: changes[name] if name in changes else getattr(entry, name) for name in fields}
+    try:
+        if {"interactive", "interaction_mode"} & changes.keys():
+            time_ledger.check_interaction(after["interactive"], after["interaction_mode"])
+        if "alert_id" in changes:
+            time_ledger.check_alert(session, principal.practice_id, entry.patient_id, after["alert_id"])
+        if set(LEDGER_FIELDS) & changes.keys():
+            time_ledger.check_entry(
+                session,
+                principal.practice_id,
+                entry.user_id,
+                service_date=after["service_date"],
+                started_at=after["started_at"],
+                ended_at=after["ended_at"],
+                minutes=after["minutes"],
+                patient_id=entry.patient_id,
+                program=entry.program,
+                exclude_id=entry.id,
+            )
+    except time_ledger.LedgerRefusal as refusal:
+        raise _ledger_error(refusal) from None
+    return changes
 
 
 # What a biller may do to a line. Exported is set by an export only, and an exported line is only voided
@@ -199,6 +265,7 @@ RESOURCES = [
         "care:read",
         "care:write",
         references=PATIENT_REF,
+        after_write=care_plans.record_write,  # every saved state kept as a version
     ),
     _resource(
         "/devices",
@@ -227,6 +294,7 @@ RESOURCES = [
         "observations:write",
         references={**PATIENT_REF, "device_id": models.Device},
         prepare_create=prepare_observation,
+        after_write=raise_observation_alerts,
         order_by="effective_at",
     ),
     _resource(
@@ -238,6 +306,7 @@ RESOURCES = [
         "care:write",
         references=PATIENT_REF,
         prepare_create=prepare_time_entry,
+        prepare_update=prepare_time_entry,
         order_by="service_date",
     ),
     _resource(

@@ -188,7 +188,7 @@ def load_facts(
             )
             facts.device_records[assignment_id] = device_id
     for patient_id, assignment_id, day in session.execute(
-        _data_days(practice_id, since, window.end).where(Observation.patient_id.between(first, last))
+        counted_data_days(practice_id, since, window.end).where(Observation.patient_id.between(first, last))
     ):
         if patient_id in wanted:
             facts.data_days.setdefault((patient_id, assignment_id), set()).add(day)
@@ -224,7 +224,7 @@ def load_facts(
     return facts
 
 
-def _data_days(practice_id: int, since: dt.date, through: dt.date) -> Any:
+def counted_data_days(practice_id: int, since: dt.date, through: dt.date) -> Any:
     """Distinct (patient, assignment, local day) with a reading that can count (policy rule 2): from a
     medical device, while assigned to that patient, and for RPM transmitted rather than keyed in."""
     return (

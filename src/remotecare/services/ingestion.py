@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from remotecare.ingest.measures import ReadingRefused, check_values
 from remotecare.ingest.reading import IncomingReading, ItemResult, Outcome, Parsed, Refusal
+from remotecare.services.alerting import raise_alerts_for_stored
 from remotecare.store.batches import chunks
 from remotecare.store.models import Device, DeviceAssignment, HeldReading, HeldStatus, Observation, Patient
 
@@ -155,6 +156,16 @@ def store(session: Session, planned: Plan) -> list[ItemResult]:
     has), so the common case, new readings, costs no lookup of stored keys;
     the skipped ones are then looked up to tell a retry from a clash."""
     stored = _insert(session, Observation.__table__, planned.observations)  # type: ignore[arg-type]
+    if stored:  # the new readings' alerts, in the same transaction
+        raise_alerts_for_stored(
+            session,
+            planned.observations[0].values["practice_id"],
+            [
+                (stored[row.values["content_key"]], row.values)
+                for row in planned.observations
+                if row.values["content_key"] in stored
+            ],
+        )
     skipped = [row for row in planned.observations if row.values["content_key"] not in stored]
     planned.results.update(_settle_conflicts(session, skipped) if skipped else {})
     for row in planned.observations:

@@ -12,6 +12,7 @@ from remotecare.api import audit
 from remotecare.api.crud import ItemId, apply_filters, load_scoped, scoped
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
+from remotecare.api.routes.alerts import check_overrides
 from remotecare.api.schemas.admin import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -59,8 +60,10 @@ def update_practice(
     practice = session.get(Practice, principal.practice_id)
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
-        if value is None and name in ("name", "place_of_service"):
+        if value is None and name in ("name", "place_of_service", "alert_overrides"):
             raise ApiError(422, "invalid", f"{name}: may not be null; leave it out to keep its value.", name)
+        if name == "alert_overrides":
+            check_overrides(name, value)
         setattr(practice, name, value)
     audit.record(
         session, request, principal, action="update", entity="practice", entity_id=principal.practice_id, detail=changes

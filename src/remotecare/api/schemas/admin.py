@@ -56,6 +56,13 @@ class PracticeUpdate(Input):
     city: City | None = None
     state: StateCode | None = None
     postal_code: PostalCode | None = None
+    alert_overrides: dict[str, dict[str, Any]] | None = Field(
+        default=None,
+        max_length=50,
+        description="The practice's changes to the default alert thresholds: rule name -> "
+        '{"limit": number, "days": whole number, "enabled": true|false}; replaces the whole set '
+        "(see GET /alert-thresholds).",
+    )
 
 
 class UserCreate(Input):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, computed_field, field_serializer, model_validator
 
 from remotecare.api.schemas.common import CareDate, Flag, Input, ListQuery, Note, Output, RecordId, Versioned
 from remotecare.domain.programs import Program, RtmFocus
+from remotecare.services.care_plans import plan_problems
 
 
 class ConsentCreate(Input):
@@ -114,20 +115,69 @@ class EncounterFilter(ListQuery):
     date_to: dt.date | None = None
 
 
+PlanText = Annotated[str, Field(min_length=1, max_length=500)]
+Responsible = Annotated[str, Field(min_length=1, max_length=200, description="A name or a role.")]
+PLAN_ITEMS = 50
+
+
+class CarePlanGoal(Input):
+    description: PlanText
+    target_date: CareDate | None = None
+
+    @field_serializer("target_date")
+    def _as_text(self, value: dt.date | None) -> str | None:
+        # Stored in a JSON column: a date goes in as ISO text.
+        return None if value is None else value.isoformat()
+
+
+class CarePlanIntervention(Input):
+    description: PlanText
+    responsible: Responsible
+
+
 class CarePlanCreate(Input):
+    """A plan may be saved before it is complete; `missing_elements` on the answer says what CMS still needs."""
+
     patient_id: RecordId
     program: Program
-    problems: list[str] = Field(default_factory=list, max_length=50)
-    goals: list[str] = Field(default_factory=list, max_length=50)
-    interventions: list[str] = Field(default_factory=list, max_length=50)
+    problems: list[PlanText] = Field(default_factory=list, max_length=PLAN_ITEMS)
+    goals: list[CarePlanGoal] = Field(default_factory=list, max_length=PLAN_ITEMS)
+    interventions: list[CarePlanIntervention] = Field(default_factory=list, max_length=PLAN_ITEMS)
+    strengths: list[PlanText] = Field(default_factory=list, max_length=PLAN_ITEMS)
+    desired_outcomes: list[PlanText] = Field(default_factory=list, max_length=PLAN_ITEMS)
     review_date: CareDate | None = None
 
 
 class CarePlanUpdate(Versioned):
-    problems: list[str] | None = Field(default=None, max_length=50)
-    goals: list[str] | None = Field(default=None, max_length=50)
-    interventions: list[str] | None = Field(default=None, max_length=50)
+    """Each list given replaces the stored one; every saved change is kept as a version."""
+
+    problems: list[PlanText] | None = Field(default=None, max_length=PLAN_ITEMS)
+    goals: list[CarePlanGoal] | None = Field(default=None, max_length=PLAN_ITEMS)
+    interventions: list[CarePlanIntervention] | None = Field(default=None, max_length=PLAN_ITEMS)
+    strengths: list[PlanText] | None = Field(default=None, max_length=PLAN_ITEMS)
+    desired_outcomes: list[PlanText] | None = Field(default=None, max_length=PLAN_ITEMS)
     review_date: CareDate | None = None
+
+
+class CarePlanGoalPublic(Output):
+    description: str
+    target_date: dt.date | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        # Goals saved before they had target dates were bare text.
+        return {"description": data} if isinstance(data, str) else data
+
+
+class CarePlanInterventionPublic(Output):
+    description: str
+    responsible: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        return {"description": data} if isinstance(data, str) else data
 
 
 class CarePlanPublic(Output):
@@ -135,10 +185,32 @@ class CarePlanPublic(Output):
     patient_id: RecordId
     program: Program
     problems: list[str]
-    goals: list[str]
-    interventions: list[str]
+    goals: list[CarePlanGoalPublic]
+    interventions: list[CarePlanInterventionPublic]
+    strengths: list[str]
+    desired_outcomes: list[str]
     review_date: dt.date | None
     version: int
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Required elements the plan still lacks for CCM or CPM, by field: problems, goals, "
+        "goals.target_date (no goal has one), interventions; for CPM also strengths and desired_outcomes."
+    )
+    @property
+    def missing_elements(self) -> list[str]:
+        return plan_problems(self)
+
+
+class CarePlanVersionPublic(Output):
+    version: int
+    changed_at: dt.datetime
+    changed_by: int | None = Field(description="The user who saved this version (none for an integration).")
+    changed_by_name: str | None
+    changes: dict[str, dict[str, Any]] = Field(
+        description='Each field that changed from the version before: {"from": ..., "to": ...}. '
+        "The first version lists every field it was created with."
+    )
+    snapshot: dict[str, Any] = Field(description="The plan as saved in this version.")
 
 
 class CarePlanFilter(ListQuery):

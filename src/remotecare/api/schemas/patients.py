@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import EmailStr, Field
 
 from remotecare.api.schemas.common import (
     AddressLine,
@@ -25,6 +25,18 @@ from remotecare.api.schemas.common import (
 )
 
 Sex = Literal["M", "F", "U"]
+Phone = Annotated[
+    str, Field(pattern=r"^\+[1-9]\d{7,14}$", description="E.164: a plus, the country code and the number")
+]
+Email = Annotated[EmailStr, Field(max_length=254)]
+AlertOverrides = Annotated[
+    dict[str, dict[str, Any]],
+    Field(
+        max_length=50,
+        description="This patient's changes to the practice's alert thresholds: rule name -> "
+        '{"limit": number, "days": whole number, "enabled": true|false} (see GET /alert-thresholds).',
+    ),
+]
 
 
 class PatientCreate(Input):
@@ -41,6 +53,9 @@ class PatientCreate(Input):
     city: City | None = None
     state: StateCode | None = None
     postal_code: PostalCode | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    alert_overrides: AlertOverrides = Field(default_factory=dict)
 
 
 class PatientUpdate(Versioned):
@@ -57,6 +72,9 @@ class PatientUpdate(Versioned):
     city: City | None = None
     state: StateCode | None = None
     postal_code: PostalCode | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    alert_overrides: AlertOverrides | None = None
 
 
 class PatientPublic(Output):
@@ -74,6 +92,8 @@ class PatientPublic(Output):
     city: str | None
     state: str | None
     postal_code: str | None
+    phone: str | None
+    email: str | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -16,6 +16,10 @@ Mode = Literal["audio", "video", "in_person"]
 
 
 class TimeEntryCreate(Input):
+    """Minutes logged by hand. With `started_at` and `ended_at`, `minutes` is the whole minutes between
+    them and `service_date` the day it started in the patient's zone; no two timed entries of one person
+    overlap, and an entry without times may not repeat another one without times."""
+
     patient_id: RecordId
     program: Program
     service_date: CareDate
@@ -24,15 +28,22 @@ class TimeEntryCreate(Input):
     started_at: Instant | None = None
     ended_at: Instant | None = None
     interactive: Flag = False
-    interaction_mode: Mode | None = None
+    interaction_mode: Mode | None = Field(default=None, description="Required when interactive, absent otherwise.")
     note: Note | None = None
+    alert_id: RecordId | None = Field(default=None, description="The alert of this patient the time was spent on.")
 
 
 class TimeEntryUpdate(Versioned):
+    """A correction; the entry it makes is checked again against the person's other entries."""
+
+    service_date: CareDate | None = None
+    started_at: Instant | None = None
+    ended_at: Instant | None = None
     minutes: int | None = Field(default=None, ge=1, le=24 * 60)
     interactive: Flag | None = None
     interaction_mode: Mode | None = None
     note: Note | None = None
+    alert_id: RecordId | None = None
 
 
 class TimeEntryPublic(Output):
@@ -48,6 +59,7 @@ class TimeEntryPublic(Output):
     interactive: bool
     interaction_mode: str | None
     note: str | None
+    alert_id: int | None
     version: int
 
 
