@@ -29,7 +29,7 @@ from remotecare.rules.settings import PracticeSettings
 from remotecare.services.billing_facts import patient_slices
 from remotecare.services.billing_pool import PoolStats, evaluations
 from remotecare.store.base import utc_now
-from remotecare.store.batches import chunks
+from remotecare.store.batches import chunks, next_ids
 from remotecare.store.models import ClaimLine, ClaimStatus
 
 Key = tuple[int, str, dt.date]  # (enrollment id, code, period start)
@@ -139,15 +139,21 @@ def _write_lines(
 
 
 def _insert(session: Session, practice_id: int, rows: list[dict[str, Any]]) -> list[int]:
-    """New lines in multi-row INSERTs (one statement per chunk), not one flush per line."""
+    """New lines in bulk, not one flush per line: on PostgreSQL ids drawn first and one pipelined
+    executemany; on SQLite multi-row INSERTs that return the ids."""
     now = utc_now()
     common = {"practice_id": practice_id, "status": ClaimStatus.PROPOSED, "needs_review": False, "version": 1}
-    ids: list[int] = []
-    for chunk in chunks(rows, INSERT_CHUNK):
-        statement = insert(ClaimLine).returning(ClaimLine.id)
-        rows_in = [{**common, "created_at": now, "updated_at": now, **row} for row in chunk]
-        ids.extend(session.scalars(statement, rows_in))
-    return ids
+    values = [{**common, "created_at": now, "updated_at": now, **row} for row in rows]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        ids = next_ids(connection, ClaimLine.__tablename__, len(values))
+        if ids:
+            connection.execute(insert(ClaimLine), [{**row, "id": i} for row, i in zip(values, ids, strict=True)])
+        return ids
+    written: list[int] = []
+    for chunk in chunks(values, INSERT_CHUNK):
+        written.extend(session.scalars(insert(ClaimLine).returning(ClaimLine.id), chunk))
+    return written
 
 
 def _values(proposed: ProposedLine) -> dict[str, Any]:

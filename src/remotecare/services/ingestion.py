@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from remotecare.ingest.measures import ReadingRefused, check_values
 from remotecare.ingest.reading import IncomingReading, ItemResult, Outcome, Parsed, Refusal
 from remotecare.services.alerting import raise_alerts_for_stored
-from remotecare.store.batches import chunks
+from remotecare.store.batches import chunks, next_ids
 from remotecare.store.models import Device, DeviceAssignment, HeldReading, HeldStatus, Observation, Patient
 
 # Device clocks drift; a reading a few minutes "in the future" is a clock, not a fabrication.
@@ -435,10 +435,8 @@ def _insert(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
         names = tuple(rows[0].values)
         written = connection.execute(_insert_on_conflict_skip(table, names, returning=True), rows[0].values)
         return dict(written.tuples().all())
-    # PostgreSQL, a few rows: ids drawn from the table's sequence up front, then one executemany, which
-    # psycopg pipelines. (INSERT ... RETURNING over many rows makes one statement of thousands of
-    # parameters, which the driver spends longer parsing than the server spends storing them.)
-    ids = list(connection.execute(_next_ids(table.name), {"n": len(rows)}).scalars())
+    # PostgreSQL, a few rows: ids drawn from the table's sequence up front, then one executemany.
+    ids = next_ids(connection, table.name, len(rows))
     statement = _insert_on_conflict_skip(table, ("id", *rows[0].values), returning=False)
     result = connection.execute(statement, [{**row.values, "id": i} for row, i in zip(rows, ids, strict=True)])
     if result.rowcount != len(rows):
@@ -535,11 +533,6 @@ def _insert_on_conflict_skip(table: Table, names: tuple[str, ...], *, returning:
         "ON CONFLICT (practice_id, content_key) DO NOTHING" + (" RETURNING content_key, id" if returning else "")
     )
     return statement.bindparams(*(bindparam(name, type_=table.c[name].type) for name in names))
-
-
-@functools.cache
-def _next_ids(table_name: str) -> Any:
-    return text(f"SELECT nextval(pg_get_serial_sequence('{table_name}', 'id')) FROM generate_series(1, :n)")  # noqa: S608
 
 
 def _existing_ids(session: Session, model: type[Observation] | type[HeldReading], rows: list[Row]) -> dict[str, int]:
