@@ -304,7 +304,7 @@ def _place(
                     "device", f"device {device_label!r} is not assigned to patient {patient_id} on {day.isoformat()}"
                 )
     device_id = device[0] if device else None
-    key = _content_key(source, reading, patient_id, device_id)
+    key = content_key(source, reading, patient_id, device_id)
     _add(
         planned,
         planned.observations,
@@ -352,7 +352,7 @@ def _hold(
             "manual": reading.manual,
             "source": source,
             "external_id": reading.external_id,
-            "content_key": _content_key(source, reading, None, None),
+            "content_key": content_key(source, reading, None, None),
             "provenance": reading.provenance,
             "reason": reason,
             "status": HeldStatus.HELD,
@@ -370,7 +370,7 @@ def _add(planned: Plan, rows: list[Row], index: int, values: dict[str, Any]) -> 
     rows.append(Row(index, values))
 
 
-def _content_key(source: str, reading: IncomingReading, patient_id: int | None, device_id: int | None) -> str:
+def content_key(source: str, reading: IncomingReading, patient_id: int | None, device_id: int | None) -> str:
     """The sender's own id when it gives one (scoped to the source), else what the reading says."""
     if reading.external_id is not None:
         identity = f"external\x1f{source}\x1f{reading.external_id}"

@@ -15,8 +15,6 @@ the assessment is the validated pain scale that CPM requires and the clinical re
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,7 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from remotecare.domain.pain_scales import PainScale, PainScore, PainTrend, ScaleError, score, trend
-from remotecare.services.ingestion import CLOCK_SKEW
+from remotecare.ingest.reading import IncomingReading
+from remotecare.services.ingestion import CLOCK_SKEW, content_key
 from remotecare.store.models import Observation, Patient
 
 Reporter = Literal["staff", "patient_app"]
@@ -88,12 +87,14 @@ def record_assessment(
         raise AssessmentRefused(error.field, error.message) from None
     values = scored.values()
     instant = at.astimezone(dt.UTC)
-    identity = json.dumps([patient.id, None, scored.scale.value, instant.isoformat(), values], sort_keys=True)
-    content_key = hashlib.sha256(identity.encode()).hexdigest()
+    # The key every other way in gives a reading, so a repeat is the same reading however it arrives.
+    key = content_key(
+        SOURCES[reported_by], IncomingReading(scored.scale.value, dict(values), instant, patient.id), patient.id, None
+    )
     taken = session.scalar(
         select(func.count())
         .select_from(Observation)
-        .where(Observation.practice_id == patient.practice_id, Observation.content_key == content_key)
+        .where(Observation.practice_id == patient.practice_id, Observation.content_key == key)
     )
     if taken:
         raise DuplicateAssessment("at", f"this {scored.scale.value} assessment at {at.isoformat()} is already on file")
@@ -116,7 +117,7 @@ def record_assessment(
         local_date=instant.astimezone(ZoneInfo(patient.timezone)).date(),
         manual=reported_by == "staff",
         source=SOURCES[reported_by],
-        content_key=content_key,
+        content_key=key,
         provenance=provenance,
     )
     session.add(observation)
