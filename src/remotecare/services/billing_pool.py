@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from multiprocessing import get_context
 
 from sqlalchemy import Engine
@@ -78,11 +79,13 @@ def evaluations(
     context = get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(address,)) as pool:
         pending: deque[tuple[Slice, Future[tuple[tuple[ProposedLine, ...], float]]]] = deque()
-        upcoming = iter(slices)
-        for patients in upcoming:
+
+        def submit(patients: Slice) -> None:
             pending.append((patients, pool.submit(_lines_of_slice, practice_id, window, patients, settings)))
-            if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
-                break
+
+        upcoming = iter(slices)
+        for patients in islice(upcoming, workers * IN_FLIGHT_PER_WORKER):
+            submit(patients)
         while pending:
             patients, future = pending.popleft()
             lines, peak_mb = future.result()
@@ -90,7 +93,7 @@ def evaluations(
                 stats.saw(peak_mb)
             following = next(upcoming, None)
             if following is not None:
-                pending.append((following, pool.submit(_lines_of_slice, practice_id, window, following, settings)))
+                submit(following)
             yield patients, lines
 
 
