@@ -246,7 +246,7 @@ RESOURCES = [
         (care, "Enrollment"),
         "care:read",
         "care:write",
-        references={**PATIENT_REF, "billing_provider_id": models.User},
+        references={**PATIENT_REF, "billing_provider_id": models.User, "ordering_provider_id": models.User},
     ),
     _resource(
         "/encounters",

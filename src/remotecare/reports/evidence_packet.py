@@ -58,6 +58,7 @@ def evidence_packet(session: Session, line_id: int, *, practice_id: int | None =
                 TimeEntry.program == enrollment.program,
                 TimeEntry.service_date >= _month_start(line),
                 TimeEntry.service_date <= line.period_end,
+                TimeEntry.deleted_at.is_(None),
             )
             .order_by(TimeEntry.service_date, TimeEntry.id)
         )

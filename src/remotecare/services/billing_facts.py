@@ -206,6 +206,7 @@ def load_facts(
             TimeEntry.patient_id.between(first, last),
             TimeEntry.service_date >= since,
             TimeEntry.service_date <= window.end,
+            TimeEntry.deleted_at.is_(None),
         )
     ):
         if patient_id in wanted:

@@ -85,6 +85,8 @@ class Practice(IdMixin, TimestampMixin, AddressMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(10))  # the billing contact the 837P names
     # The practice's changes to the default alert thresholds: rule name -> {"limit", "days", "enabled"}.
     alert_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The self-audit's thresholds where the practice chose its own (domain.self_audit has the OIG's defaults).
+    audit_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class User(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -168,6 +170,9 @@ class Enrollment(IdMixin, TimestampMixin, VersionedMixin, Base):
     focus: Mapped[RtmFocus | None] = mapped_column(_enum(RtmFocus, "rtm_focus"))
     complex: Mapped[bool] = mapped_column(Boolean, default=False)
     billing_provider_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="RESTRICT"))
+    # What the OIG asked CMS to require on remote monitoring claims: who ordered it, and for what condition.
+    ordering_provider_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="RESTRICT"))
+    monitored_conditions: Mapped[list[str]] = mapped_column(default=list)  # ICD-10-CM codes
 
 
 class Device(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -280,6 +285,10 @@ class TimeEntry(IdMixin, TimestampMixin, VersionedMixin, Base):
     interaction_mode: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     alert_id: Mapped[int | None] = mapped_column(Id, ForeignKey("alerts.id", ondelete="RESTRICT"))  # time on triage
+    # A deleted entry stays, marked, so the ledger keeps its history; nothing counts it any more.
+    deleted_at: Mapped[dt.datetime | None]
+    deleted_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    delete_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class RunningTimer(IdMixin, TimestampMixin, Base):
@@ -330,6 +339,21 @@ class CarePlanVersion(IdMixin, Base):
     practice_id: Mapped[int] = practice_fk()
     care_plan_id: Mapped[int] = mapped_column(Id, ForeignKey("care_plans.id", ondelete="RESTRICT"), index=True)
     version: Mapped[int] = mapped_column(Integer)
+    changed_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    snapshot: Mapped[dict[str, Any]] = mapped_column()
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)  # field -> {"from": ..., "to": ...}
+
+
+class TimeEntryVersion(IdMixin, Base):
+    """Every saved state of a time entry (created, edited, deleted), with who saved it and what changed."""
+
+    __tablename__ = "time_entry_versions"
+    __table_args__ = (UniqueConstraint("time_entry_id", "version"),)
+    practice_id: Mapped[int] = practice_fk()
+    time_entry_id: Mapped[int] = mapped_column(Id, ForeignKey("time_entries.id", ondelete="RESTRICT"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # create, update, delete
     changed_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     snapshot: Mapped[dict[str, Any]] = mapped_column()

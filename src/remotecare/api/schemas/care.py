@@ -7,7 +7,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, computed_field, field_serializer, model_validator
 
-from remotecare.api.schemas.common import CareDate, Flag, Input, ListQuery, Note, Output, RecordId, Versioned
+from remotecare.api.schemas.common import (
+    CareDate,
+    Flag,
+    Icd10Code,
+    Input,
+    ListQuery,
+    Note,
+    Output,
+    RecordId,
+    Versioned,
+)
 from remotecare.domain.programs import Program, RtmFocus
 from remotecare.services.care_plans import plan_problems
 
@@ -50,6 +60,8 @@ class EnrollmentCreate(Input):
     focus: RtmFocus | None = None
     complex: Flag = False
     billing_provider_id: RecordId | None = None
+    ordering_provider_id: RecordId | None = None
+    monitored_conditions: list[Icd10Code] = Field(default_factory=list, max_length=12)
 
     @model_validator(mode="after")
     def _coherent(self) -> EnrollmentCreate:
@@ -65,6 +77,8 @@ class EnrollmentUpdate(Versioned):
     focus: RtmFocus | None = None
     complex: Flag | None = None
     billing_provider_id: RecordId | None = None
+    ordering_provider_id: RecordId | None = None
+    monitored_conditions: list[Icd10Code] | None = Field(default=None, max_length=12)
 
 
 class EnrollmentPublic(Output):
@@ -76,6 +90,8 @@ class EnrollmentPublic(Output):
     focus: RtmFocus | None
     complex: bool
     billing_provider_id: int | None
+    ordering_provider_id: int | None
+    monitored_conditions: list[str]
     version: int
 
 
