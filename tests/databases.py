@@ -1,7 +1,8 @@
 """The database the tests run on: SQLite (default) or PostgreSQL.
 
 REMOTECARE_TEST_DATABASE=postgresql runs the same tests on the local server
-(database `remotecare_test`, recreated for the run). Every test starts from a
+(database `remotecare_test_<pid>`, created for the run and dropped after it, so two runs at once do not
+collide). Every test starts from a
 migrated, empty database: a copied file on SQLite, truncated tables on
 PostgreSQL (so tests that need a database run one at a time there).
 """
@@ -21,6 +22,7 @@ from remotecare.store.migrate import upgrade
 from remotecare.store.session import make_engine
 
 PG_SERVER = os.environ.get("REMOTECARE_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
+PG_DATABASE = f"remotecare_test_{os.getpid()}"
 
 
 def backend() -> str:
@@ -31,13 +33,13 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     if backend() == "postgresql":
         admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS remotecare_test WITH (FORCE)"))
-            connection.execute(text("CREATE DATABASE remotecare_test"))
-        url = f"{PG_SERVER}/remotecare_test"
+            connection.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
+        url = f"{PG_SERVER}/{PG_DATABASE}"
         upgrade(url)
         yield url
         with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS remotecare_test WITH (FORCE)"))
+            connection.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
         admin.dispose()
         return
     path = tmp_path_factory.mktemp("template") / "template.db"
