@@ -24,6 +24,8 @@ from remotecare.api.routes import (
     outreach,
     pain,
     readings,
+    self_audit,
+    time_entries,
     timers,
     webhooks,
 )
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(fhir.router)
     app.include_router(billing.router)
-    for workflow in (alerts, timers, care_plans, pain, outreach):
+    for workflow in (alerts, timers, time_entries, care_plans, pain, outreach, self_audit):
         app.include_router(workflow.router)
     for resource in RESOURCES:
         app.include_router(crud_router(resource))
