@@ -424,21 +424,39 @@ def worklist_command(
     as_of: Annotated[
         dt.datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Default: today (UTC).")
     ] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="Only this forecast status (repeat for more): at_risk, short_code_only, on_track, missed, met.",
+        ),
+    ] = None,
+    program: Annotated[str | None, typer.Option("--program", help="Only this program, e.g. RPM.")] = None,
 ) -> None:
-    """What each patient still needs before their open periods close, the most payment at risk first."""
+    """What each patient still needs before their open periods close: what is about to be lost first."""
     from remotecare.config import get_settings
+    from remotecare.domain.programs import Program
+    from remotecare.rules.forecast import Status
     from remotecare.services.worklist import worklist
     from remotecare.store.base import utc_now
     from remotecare.store.session import make_engine, make_session_factory
 
+    try:
+        statuses = None if not status else {Status(value) for value in status}
+    except ValueError as exc:
+        raise _fail(f"--status: one of {', '.join(Status)}") from exc
+    try:
+        chosen = None if program is None else Program(program.upper())
+    except ValueError as exc:
+        raise _fail(f"--program: one of {', '.join(Program)}") from exc
     day = as_of.date() if as_of else utc_now().date()
     engine = make_engine(get_settings().database_url)
     try:
         with make_session_factory(engine)() as session:
-            items = worklist(session, practice, day)
+            items = worklist(session, practice, day, statuses=statuses, program=chosen)
     finally:
         engine.dispose()
-    table = Table("patient", "program", "period", "so far", "next", "days left", "at risk")
+    table = Table("patient", "program", "period", "so far", "next", "days left", "at risk", "status", "by")
     for item in items:
         progress = item.progress
         so_far = (
@@ -456,6 +474,8 @@ def worklist_command(
             needed,
             str(item.days_left),
             "-" if item.payment_at_risk_usd is None else f"${item.payment_at_risk_usd}",
+            _cell(item.status),
+            _cell(item.deadline),
         )
     _console().print(table)
 
@@ -508,6 +528,77 @@ def revenue_command(
         amount = "unknown" if row.amount_usd is None else f"${row.amount_usd:,.2f}"
         table.add_row(row.month, row.program, row.code, str(row.lines), str(row.units), amount, str(row.proposed_units))
     _console().print(table)
+
+
+@app.command("audit")
+def audit_command(
+    month: Annotated[str, typer.Option("--month", help="The month audited, YYYY-MM.")],
+    practice: Annotated[
+        int | None, typer.Option("--practice", help="The practice's record id (default: the only practice).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text (a table), csv or html (a printable page).")] = "text",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of the screen.")] = None,
+) -> None:
+    """The compliance self-audit: one section per OIG pattern and per extra check, each finding naming its
+    patients, claim lines and source."""
+    from sqlalchemy import select
+
+    from remotecare.config import get_settings
+    from remotecare.domain.self_audit import AuditMonth
+    from remotecare.reports.self_audit import measure_text, report_csv, report_html
+    from remotecare.services.audit_trail import command_event
+    from remotecare.services.self_audit import self_audit
+    from remotecare.store.base import utc_now
+    from remotecare.store.models import Practice
+    from remotecare.store.session import make_engine, make_session_factory, unit_of_work
+
+    if fmt not in ("text", "csv", "html"):
+        raise _fail("--format: one of text, csv, html")
+    try:
+        audited = AuditMonth.parse(month)
+    except ValueError as exc:
+        raise _fail(f"--month: {exc}") from exc
+    engine = make_engine(get_settings().database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            ids = list(session.scalars(select(Practice.id).order_by(Practice.id).limit(2)))
+            if practice is None and len(ids) != 1:
+                raise _fail("--practice: needed when the database holds more or fewer than one practice")
+            practice_id = practice if practice is not None else ids[0]
+            if session.get(Practice, practice_id) is None:
+                raise _fail(f"--practice: no practice {practice_id}")
+            report = self_audit(session, practice_id, audited)
+            detail = {"month": month, "format": fmt, "patient_ids": report.patient_ids}
+            session.add(command_event(practice_id, "audit", "export", "self_audit", detail))
+    finally:
+        engine.dispose()
+    if fmt != "text":
+        text = report_csv(report) if fmt == "csv" else report_html(report, now=utc_now())
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            typer.echo(f"wrote {out}")
+        return
+    console = Console(file=out.open("w", encoding="utf-8"), width=200) if out else _console()
+    console.print(f"Compliance self-audit of {report.practice_name}, {report.month}")
+    for number, section in enumerate(report.sections, 1):
+        table = Table("patient", "claim lines", "time entries", "finding", title=f"{number}. {section.check.title}")
+        table.caption = f"Source: {section.check.source.citation}"
+        for finding in section.findings:
+            patient = "the practice" if finding.patient is None else f"{finding.patient.name} ({finding.patient.id})"
+            lines, entries = (
+                ", ".join(map(str, ids)) or "-" for ids in (finding.claim_line_ids, finding.time_entry_ids)
+            )
+            table.add_row(patient, lines, entries, finding.detail)
+        if section.none_found:
+            table.add_row("-", "-", "-", "None found.")
+        console.print(table)
+        if section.measure is not None:
+            console.print(measure_text(section))
+    if out is not None:
+        console.file.close()
+        typer.echo(f"wrote {out}")
 
 
 @export_app.command("claims")
@@ -578,7 +669,9 @@ def outreach_command(
             items = outreach_list(session, practice, day, quiet_days=quiet_days, margin=margin)
     finally:
         engine.dispose()
-    table = Table("patient", "program", "period", "last reading", "days", "needed", "spare", "short code", "reasons")
+    table = Table(
+        "patient", "program", "period", "last reading", "days", "needed", "spare", "short code", "reading by", "reasons"
+    )
     for item in items:
         last = "never" if item.last_reading is None else f"{item.last_reading} ({item.days_since_last_reading}d ago)"
         short = "-"
@@ -593,6 +686,7 @@ def outreach_command(
             _cell(item.days_needed),
             _cell(item.spare_days),
             short,
+            _cell(item.next_reading_by),
             ", ".join(item.reasons),
         )
     _console().print(table)

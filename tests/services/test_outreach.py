@@ -21,7 +21,9 @@ from typer.testing import CliRunner
 from remotecare.cli import app as cli_app
 from remotecare.config import get_settings
 from remotecare.domain.programs import Program, RtmFocus
+from remotecare.rules.forecast import DeviceForecast, Status
 from remotecare.services.outreach import AT_RISK, CANNOT_REACH_16, QUIET, OutreachItem, outreach_list
+from remotecare.services.worklist import worklist
 from remotecare.store.models import (
     Consent,
     Device,
@@ -207,6 +209,46 @@ def test_sixteen_is_reachable_through_the_last_day_that_leaves_enough_days_and_n
     assert (too_late.short_code, too_late.short_code_days, too_late.short_code_reachable) == ("99445", 2, True)
 
 
+def test_the_outreach_list_reads_the_worklist_forecast(session: Session) -> None:
+    clinic = practice(session)
+    monitored_patient(session, clinic, "Five", span(1, 5))
+    monitored_patient(session, clinic, "Zero", [])
+    session.commit()
+
+    on_20th = by_name(outreach_list(session, clinic, dt.date(2026, 3, 20)))
+    five = on_20th["Five"]
+    # The 20th is the last day a reading keeps 16 reachable: it must come before midnight in Chicago (CDT).
+    assert (five.status, five.next_reading_by) == (Status.AT_RISK, dt.date(2026, 3, 20))
+    assert five.next_reading_by_utc == dt.datetime(2026, 3, 21, 5, tzinfo=dt.UTC)
+    forecast = next(
+        work.forecast
+        for work in worklist(session, clinic, dt.date(2026, 3, 20), program=Program.RPM)
+        if work.patient_name.startswith("Five") and work.progress["kind"] == "days_with_data"
+    )
+    assert isinstance(forecast, DeviceForecast)
+    assert (five.days_open, five.spare_days, five.days_needed) == (
+        forecast.days_open,
+        forecast.targets[0].spare_days,
+        forecast.targets[0].needed,
+    )
+    # Zero: 16 is out of reach on the 29th; the 2-day code needs a reading that very day.
+    zero = by_name(outreach_list(session, clinic, dt.date(2026, 3, 29)))["Zero"]
+    assert (zero.status, zero.short_code_reachable, zero.next_reading_by) == (
+        Status.SHORT_CODE_ONLY,
+        True,
+        dt.date(2026, 3, 29),
+    )
+    # The day after, 16 is gone and 99445 is earned: nothing more is at stake for Five.
+    five_later = by_name(outreach_list(session, clinic, dt.date(2026, 3, 21)))["Five"]
+    assert (five_later.status, five_later.next_reading_by, five_later.next_reading_by_utc) == (
+        Status.SHORT_CODE_ONLY,
+        None,
+        None,
+    )
+    zero_last = by_name(outreach_list(session, clinic, PERIOD_END))["Zero"]
+    assert (zero_last.status, zero_last.next_reading_by) == (Status.MISSED, None)
+
+
 def test_a_period_is_listed_through_its_last_day(session: Session) -> None:
     clinic = practice(session)
     monitored_patient(session, clinic, "One", march(2))  # one day: the 30th (none yet) can make it two
@@ -224,7 +266,7 @@ def test_a_period_is_listed_through_its_last_day(session: Session) -> None:
     fifteen = items["Fifteen"]
     assert (fifteen.days_with_data, fifteen.days_open, fifteen.last_reading) == (15, 0, PERIOD_END)
     assert (fifteen.spare_days, fifteen.reasons) == (-1, (CANNOT_REACH_16,))
-    # The day before, the same figures come from the worklist itself: 14 days, the 29th and 30th still open.
+    # The day before: 14 days, the 29th and 30th still open.
     before = by_name(outreach_list(session, clinic, dt.date(2026, 3, 29)))["Fifteen"]
     assert (before.days_with_data, before.days_left, before.days_open, before.spare_days) == (14, 1, 2, 0)
     assert (before.days_since_last_reading, before.reasons) == (15, (QUIET, AT_RISK))

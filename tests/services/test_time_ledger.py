@@ -6,6 +6,8 @@ The clock is the test's: every call is given its `now`.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +19,13 @@ from sqlalchemy.orm import Session
 from remotecare.domain.facts import Window
 from remotecare.domain.programs import Program
 from remotecare.domain.time_entries import Performer
-from remotecare.services import time_ledger
+from remotecare.services import time_entry_history, time_ledger
 from remotecare.services.billing_run import run_billing
 from remotecare.services.time_ledger import LedgerRefusal, TimerTooShort
 from remotecare.store.models import (
     Alert,
     ClaimLine,
+    ClaimStatus,
     Consent,
     Enrollment,
     Patient,
@@ -413,3 +416,205 @@ def test_minutes_logged_by_the_timer_are_billed_with_their_evidence(clinic: Clin
     assert sorted(item["id"] for item in evidence["time_entries"]) == sorted([str(call.id), str(review.id)])
     assert evidence["interactive_contacts"] == ["2026-10-06"]
     assert lines["99457"].id in report.proposed
+
+
+# --- a minute counted once: staff together, the day's block -------------------------------------
+
+
+def test_two_staff_on_one_patient_and_program_at_once_count_once(clinic: Clinic) -> None:
+    first = clinic.timed("nurse", "chicago", at(7, 15), 20)  # 15:00 to 15:20:30 UTC, the 7th in Chicago
+    day = dt.date(2026, 10, 7)
+    together: dict[str, Any] = {
+        "service_date": day,
+        "started_at": at(7, 15, 10),
+        "ended_at": at(7, 15, 30),
+        "minutes": 20,
+    }
+    refusal = refused(clinic.check, who="doctor", **together)
+    assert (refusal.status, refusal.field, refusal.conflicting_id) == (409, "started_at", first.id)
+    assert f"entry {first.id} by user {clinic.users['nurse']}" in refusal.message
+    assert refusal.message.endswith("time spent together counts once toward RPM.")
+    # The doctor's own minutes on another program, or on another patient, are the doctor's own time.
+    clinic.check(who="doctor", **together, program=CCM)
+    clinic.check(who="doctor", patient="chicago2", **together)
+    # Starting when the nurse's entry ends (15:20:30) touches it, and stands.
+    clinic.check(who="doctor", service_date=day, started_at=at(7, 15, 20, 30), ended_at=at(7, 15, 40, 30), minutes=20)
+
+
+def test_minutes_without_times_must_fit_in_the_time_the_timed_entries_leave(clinic: Clinic) -> None:
+    # 22 hours on the Samoan patient from 06:00 UTC on the 9th: the 8th in Samoa, but most of the 9th in
+    # the practice's day (Chicago, 05:00 UTC on the 9th to 05:00 on the 10th). The timer's extra 30 seconds
+    # (not counted in its minutes, but spent) leave 119 whole minutes free.
+    clinic.timed("nurse", "samoa", at(9, 6), 22 * 60)
+    day = dt.date(2026, 10, 9)
+    refusal = refused(clinic.check, service_date=day, minutes=120)
+    assert (refusal.status, refusal.field) == (422, "minutes")
+    assert "120 minutes without times do not fit on 2026-10-09" in refusal.message
+    assert "leave 119 of the day's 24 hours (America/Chicago) free" in refusal.message
+    clinic.check(service_date=day, minutes=119)
+    # The day after has its own block.
+    clinic.check(service_date=day + dt.timedelta(days=1), minutes=121)
+
+
+def test_a_timed_entry_must_leave_room_for_the_days_block(clinic: Clinic) -> None:
+    day = dt.date(2026, 10, 9)
+    block = clinic.manual("nurse", "chicago", day, 180)
+    clinic.manual("nurse", "chicago2", day, 60)
+    # 21 hours on the Samoan patient (the 8th in Samoa) from 05:00 UTC, midnight in Chicago, leave the
+    # practice's 9th 180 minutes: too few for the 240 without times.
+    samoa: dict[str, Any] = {"patient": "samoa", "service_date": dt.date(2026, 10, 8), "started_at": at(9, 5)}
+    refusal = refused(clinic.check, **samoa, ended_at=at(10, 2), minutes=21 * 60)
+    assert (refusal.status, refusal.field, refusal.conflicting_id) == (409, "started_at", block.id)
+    assert "leaves 180 free minutes on 2026-10-09" in refusal.message
+    assert f"entry {block.id} (180 min)" in refusal.message
+    clinic.check(**samoa, ended_at=at(10, 1), minutes=20 * 60)
+
+
+def test_the_days_block_is_23_hours_on_the_day_the_clocks_go_forward(clinic: Clinic) -> None:
+    spring = dt.date(2026, 3, 8)
+    refusal = refused(clinic.check, service_date=spring, minutes=23 * 60 + 1)
+    assert "of the day's 23 hours (America/Chicago)" in refusal.message
+    clinic.check(service_date=spring, minutes=23 * 60)
+    clinic.check(service_date=spring + dt.timedelta(days=1), minutes=23 * 60 + 1)
+
+
+# --- history: edits and deletions kept ------------------------------------------------------------
+
+
+def test_a_deleted_entry_is_kept_frees_its_minutes_and_cannot_be_deleted_again(clinic: Clinic) -> None:
+    entry = clinic.timed("nurse", "chicago", at(7, 15), 20)
+    stale = refused(
+        time_entry_history.delete_entry, clinic.session, entry, clinic.users["nurse"], "why", version=entry.version + 1
+    )
+    assert (stale.status, stale.field) == (409, "version")
+    blank = refused(time_entry_history.delete_entry, clinic.session, entry, None, "  ", version=entry.version)
+    assert (blank.status, blank.field) == (422, "reason")
+
+    time_entry_history.delete_entry(
+        clinic.session, entry, clinic.users["nurse"], "logged on the wrong patient", version=entry.version, now=at(8, 9)
+    )
+    clinic.session.commit()
+    assert entries(clinic) == [entry]  # kept
+    assert (entry.deleted_at, entry.deleted_by, entry.delete_reason) == (
+        at(8, 9),
+        clinic.users["nurse"],
+        "logged on the wrong patient",
+    )
+    # Its minutes are free again: the same stretch logged on the right patient stands.
+    clinic.check(
+        patient="chicago2", service_date=dt.date(2026, 10, 7), started_at=at(7, 15), ended_at=at(7, 15, 20), minutes=20
+    )
+    again = refused(time_entry_history.delete_entry, clinic.session, entry, None, "again", version=entry.version)
+    assert (again.status, again.field) == (409, "version") and "was deleted on" in again.message
+
+    history = time_entry_history.versions(clinic.session, clinic.practice, entry.id)
+    assert [(v.version, v.action, v.changed_by_name) for v in history] == [
+        (1, "create", "nurse"),
+        (2, "delete", "nurse"),
+    ]
+    assert history[0].snapshot["minutes"] == 20 and history[0].snapshot["deleted_at"] is None
+    assert history[1].changes == {
+        "deleted_at": {"from": None, "to": at(8, 9).isoformat()},
+        "deleted_by": {"from": None, "to": clinic.users["nurse"]},
+        "delete_reason": {"from": None, "to": "logged on the wrong patient"},
+    }
+
+
+def test_a_deleted_entrys_minutes_are_no_longer_billed(clinic: Clinic) -> None:
+    session, practice, patient = clinic.session, clinic.practice, clinic.patients["chicago"]
+    session.add(Enrollment(practice_id=practice, patient_id=patient, program=RPM, start_date=dt.date(2026, 10, 1)))
+    session.add(
+        Consent(
+            practice_id=practice, patient_id=patient, program=RPM, obtained_on=dt.date(2026, 9, 30), method="verbal"
+        )
+    )
+    session.commit()
+    clinic.start("nurse", "chicago", at(6, 15))
+    clinic.stop("nurse", at(6, 15, 12, 40), interactive=True, interaction_mode="audio")
+    review = clinic.timed("nurse", "chicago", at(14, 16), 9)
+    october = Window(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    run_billing(session, practice, october)
+    session.commit()
+    line = session.scalar(select(ClaimLine).where(ClaimLine.patient_id == patient, ClaimLine.code == "99457"))
+    assert line is not None and line.status is ClaimStatus.PROPOSED
+
+    time_entry_history.delete_entry(
+        session, review, clinic.users["nurse"], "duplicate of a call", version=review.version
+    )
+    session.commit()
+    report = run_billing(session, practice, october)
+    session.commit()
+    assert line.id in report.voided  # 12 minutes are not 20
+    assert session.scalar(select(ClaimLine.status).where(ClaimLine.id == line.id)) is ClaimStatus.VOID
+
+
+# --- two writers at once --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("second_who", "second_patient"),
+    [("nurse", "chicago2"), ("doctor", "chicago")],
+    ids=["one person, two patients", "two staff, one patient and program"],
+)
+def test_two_writers_at_once_cannot_both_log_the_same_minutes(
+    database_url: str, clinic: Clinic, second_who: str, second_patient: str
+) -> None:
+    """The first writer holds its checked entry uncommitted for a moment; the second starts its checks in
+    that moment. Without the ledger's lock both would pass; with it the second waits, then sees the first."""
+    engine = make_engine(database_url)
+    checked = threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def write(name: str, who: str, patient: str) -> None:
+        with Session(engine) as session:
+            if name == "second":
+                checked.wait(timeout=10)
+            try:
+                time_ledger.check_entry(
+                    session,
+                    clinic.practice,
+                    clinic.users[who],
+                    service_date=dt.date(2026, 10, 7),
+                    started_at=at(7, 15),
+                    ended_at=at(7, 15, 20),
+                    minutes=20,
+                    patient_id=clinic.patients[patient],
+                    program=RPM,
+                    now=at(30, 12),
+                )
+                if name == "first":
+                    checked.set()
+                    time.sleep(0.5)
+                session.add(
+                    TimeEntry(
+                        practice_id=clinic.practice,
+                        patient_id=clinic.patients[patient],
+                        user_id=clinic.users[who],
+                        program=RPM,
+                        performer=Performer.CLINICAL_STAFF,
+                        service_date=dt.date(2026, 10, 7),
+                        started_at=at(7, 15),
+                        ended_at=at(7, 15, 20),
+                        minutes=20,
+                    )
+                )
+                session.commit()
+                outcomes[name] = "stored"
+            except LedgerRefusal as refusal:
+                session.rollback()
+                outcomes[name] = refusal.status
+            finally:
+                checked.set()
+
+    threads = [
+        threading.Thread(target=write, args=("first", "nurse", "chicago")),
+        threading.Thread(target=write, args=("second", second_who, second_patient)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    engine.dispose()
+    assert outcomes == {"first": "stored", "second": 409}
+    clinic.session.expire_all()
+    assert len(entries(clinic)) == 1

@@ -12,14 +12,20 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from remotecare.api.app import create_app
 from remotecare.api.security import token_digest
-from remotecare.config import Settings
+from remotecare.cli import app as cli_app
+from remotecare.config import Settings, get_settings
+from remotecare.domain.programs import Program
+from remotecare.rules import load_rules
+from remotecare.rules.forecast import URGENCY, DeviceForecast, MonthForecast, Status
 from remotecare.services.worklist import worklist
 from remotecare.store.models import AuthSession, ClaimLine, ClaimStatus, Role, User
 from remotecare.store.session import make_engine
 from tests.services.test_billing_facts import seed
+from tests.services.test_outreach import march, monitored_patient, practice, span
 
 
 @pytest.fixture
@@ -58,10 +64,102 @@ def test_the_worklist_shows_what_each_open_period_still_needs(seeded: tuple[str,
     )
     ccm = by_key[("Two, Synthetic", "CCM", "minutes")]
     assert (ccm.progress["minutes"], ccm.progress["interactive_contact"], ccm.next_code) == (0, False, "99490")
-    # The most money at risk first; a code with no published payment last.
-    payments = [item.payment_at_risk_usd for item in items]
-    known = [payment for payment in payments if payment is not None]
-    assert known == sorted(known, reverse=True) and payments[-1] is None
+    # What is about to be lost first, then the most money at risk; a code with no published payment last.
+    assert chicago.status == Status.ON_TRACK and chicago.deadline == dt.date(2026, 11, 17)  # 13 more: 17th to 29th
+    urgency = [URGENCY[item.status] for item in items if item.status is not None]
+    assert urgency == sorted(urgency)
+    for status in {item.status for item in items}:
+        payments = [item.payment_at_risk_usd for item in items if item.status == status]
+        known = [payment for payment in payments if payment is not None]
+        assert known == sorted(known, reverse=True) and payments[-len(payments) + len(known) :] == [None] * (
+            len(payments) - len(known)
+        )
+
+
+def test_the_worklist_puts_what_is_about_to_be_lost_first_and_filters_by_status_and_program(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    as_of = dt.date(2026, 3, 20)  # periods from 1 March run to the 30th
+    with Session(engine) as session:
+        clinic = practice(session, "Worklist Clinic")
+        monitored_patient(session, clinic, "Done", span(1, 16))  # 16 days: met
+        monitored_patient(session, clinic, "Track", span(1, 14))  # 14, none today: 2 of 11 open, by the 29th
+        monitored_patient(session, clinic, "Risk", span(13, 20))  # 8, one today: 8 of 10 open, by the 23rd
+        monitored_patient(session, clinic, "Short", march(1, 2))  # 2: 16 out of reach, 99445 earned
+        monitored_patient(session, clinic, "Late", [])  # none: 16 out of reach, 99445's 2 days by the 29th
+        # Monitoring from 19 February: the period's last day is today, and one day cannot make two.
+        monitored_patient(session, clinic, "Gone", [], start=dt.date(2026, 2, 19))
+        monitored_patient(session, clinic, "Knee", span(1, 20), program=Program.RTM, focus=None)
+        session.commit()
+        items = worklist(session, clinic, as_of)
+        at_risk = worklist(session, clinic, as_of, statuses={Status.AT_RISK})
+        lost = worklist(session, clinic, as_of, statuses={Status.MISSED, Status.SHORT_CODE_ONLY}, program=Program.RPM)
+        rtm = worklist(session, clinic, as_of, program=Program.RTM)
+    engine.dispose()
+
+    device = [item for item in items if isinstance(item.forecast, DeviceForecast)]
+    assert [(item.patient_name.split(",")[0], item.status, item.deadline) for item in device] == [
+        ("Risk", Status.AT_RISK, dt.date(2026, 3, 23)),
+        ("Late", Status.SHORT_CODE_ONLY, dt.date(2026, 3, 29)),  # a deadline before none
+        ("Short", Status.SHORT_CODE_ONLY, None),
+        ("Track", Status.ON_TRACK, dt.date(2026, 3, 29)),
+        ("Gone", Status.MISSED, None),
+        ("Done", Status.MET, None),
+    ]
+    gone = next(item for item in device if item.patient_name.startswith("Gone"))
+    assert (gone.period_end, gone.days_left, gone.progress["days_with_data"]) == (as_of, 0, 0)
+    # What each can still earn: 99454 while 16 is reachable, the short code (valued as 99454 in 2026) once
+    # it is not, nothing once that is earned or out of reach.
+    rules = load_rules()
+    at_stake = {item.patient_name.split(",")[0]: item.payment_at_risk_usd for item in device}
+    assert at_stake["Risk"] == at_stake["Track"] == rules.national_payment("99454", dt.date(2026, 3, 30))
+    assert at_stake["Late"] == rules.national_payment("99445", dt.date(2026, 3, 30))
+    assert at_stake["Short"] is None and at_stake["Gone"] is None and at_stake["Done"] is None
+    risk = device[0]
+    assert risk.deadline_utc == dt.datetime(2026, 3, 24, 5, tzinfo=dt.UTC)  # the end of the 23rd in Chicago
+    assert items[0] is not None and items[0].patient_name.startswith("Risk")
+    # The months: nothing logged, 12 days left (the 20th to the 31st): on track, after the device periods.
+    months = [item for item in items if isinstance(item.forecast, MonthForecast)]
+    assert {item.status for item in months} == {Status.ON_TRACK} and len(months) == 7
+    assert {item.deadline for item in months} == {dt.date(2026, 3, 31)}
+    # RTM without a focus has no device-supply code: no forecast, listed last.
+    assert items[-1].patient_name.startswith("Knee") and items[-1].status is None
+    urgency = [URGENCY[item.status] for item in items if item.status is not None]
+    assert urgency == sorted(urgency)
+
+    assert [item.patient_name.split(",")[0] for item in at_risk] == ["Risk"]
+    assert [(item.patient_name.split(",")[0], item.status) for item in lost] == [
+        ("Late", Status.SHORT_CODE_ONLY),
+        ("Short", Status.SHORT_CODE_ONLY),
+        ("Gone", Status.MISSED),
+    ]
+    assert {item.program for item in rtm} == {"RTM"} and len(rtm) == 2  # the 30-day period and the month
+
+
+def test_the_worklist_command_filters_and_shows_the_status_and_the_deadline(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        clinic = practice(session, "Worklist Clinic")
+        monitored_patient(session, clinic, "Risk", span(13, 20))
+        monitored_patient(session, clinic, "Done", span(1, 16))
+        session.commit()
+    engine.dispose()
+    monkeypatch.setenv("REMOTECARE_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        args = ["worklist", "--practice", str(clinic), "--as-of", "2026-03-20"]
+        result = runner.invoke(cli_app, [*args, "--status", "at_risk", "--program", "rpm"])
+        bad = runner.invoke(cli_app, [*args, "--status", "lost"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    (row,) = [line for line in result.output.splitlines() if "Synthetic" in line]
+    assert "Risk" in row and "at_risk" in row and "2026-03-23" in row
+    assert bad.exit_code == 2 and "--status: one of met, on_track" in bad.output
 
 
 def login(url: str, practice_id: int, role: Role) -> dict[str, str]:
@@ -107,8 +205,20 @@ def test_a_biller_runs_billing_through_the_api_and_the_care_team_reads_the_workl
 
         listed = client.get("/worklist", params={"as_of": "2026-11-10"}, headers=physician)
         assert listed.status_code == 200, listed.text
-        assert listed.json()[0]["payment_at_risk_usd"] == "47.43"
+        first = listed.json()[0]
+        assert (first["payment_at_risk_usd"], first["status"]) == ("47.43", "on_track")
+        assert first["deadline"] == "2026-11-17"
+        assert first["deadline_utc"] == "2026-11-18T06:00:00Z" and first["forecast"]["targets"][0]["code"] == "99454"
         assert client.get("/worklist", params={"as_of": "yesterday"}, headers=physician).status_code == 422
+        filtered = client.get(
+            "/worklist",
+            params={"as_of": "2026-11-10", "status": ["on_track", "met"], "program": "CCM"},
+            headers=physician,
+        )
+        assert filtered.status_code == 200, filtered.text
+        assert {(item["program"], item["status"]) for item in filtered.json()} == {("CCM", "on_track")}
+        bad = client.get("/worklist", params={"status": "lost"}, headers=physician)
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "status[0]", bad.text
     app.state.engine.dispose()
     engine = make_engine(url)
     with Session(engine) as session:

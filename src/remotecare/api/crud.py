@@ -4,7 +4,6 @@ No `from __future__ import annotations` here: FastAPI reads the endpoints'
 annotations at run time, and they name each resource's own schemas.
 """
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -18,6 +17,7 @@ from remotecare.api import audit
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError, not_found
 from remotecare.api.schemas.common import ListQuery, Page
+from remotecare.services.record_history import jsonable
 from remotecare.store.base import MAX_ID, Base
 
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -86,6 +86,9 @@ def apply_filters(query: Select[Any], model: type[Base], filters: ListQuery) -> 
             query = query.where(getattr(model, name.removesuffix("_from")) >= value)
         elif name.endswith("_to"):
             query = query.where(getattr(model, name.removesuffix("_to")) <= value)
+        elif name == "deleted":  # records kept as history once withdrawn: live ones unless asked
+            column = model.deleted_at  # type: ignore[attr-defined]
+            query = query.where(column.is_not(None) if value else column.is_(None))
         else:
             query = query.where(getattr(model, name) == value)
     return query
@@ -191,13 +194,13 @@ def crud_router(resource: Resource) -> APIRouter:
             check_references(session, principal, resource.references, changes)
             if resource.prepare_update is not None:
                 changes = resource.prepare_update(session, principal, changes, row.id)
-            before = {name: _jsonable(getattr(row, name)) for name in changes}
+            before = {name: jsonable(getattr(row, name)) for name in changes}
             for name, value in changes.items():
                 setattr(row, name, value)
             session.flush()  # the UPDATE names the version read: a concurrent writer gets 409
             if resource.after_write is not None:
                 resource.after_write(session, principal, row, before)
-            after = {name: _jsonable(getattr(row, name)) for name in changes}
+            after = {name: jsonable(getattr(row, name)) for name in changes}
             audit.record(
                 session,
                 request,
@@ -231,11 +234,3 @@ def load_or_record_miss(
         audit.record(session, request, principal, action="not_found", entity=entity, entity_id=item_id)
         session.commit()
         raise
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, list | dict | str | int | float | bool) or value is None:
-        return value
-    return str(value)

@@ -14,7 +14,7 @@ from remotecare.api.errors import ApiError
 from remotecare.api.routes.alerts import check_overrides
 from remotecare.api.schemas import admin, care, devices, patients, work
 from remotecare.api.security import hash_password
-from remotecare.services import care_plans, time_ledger
+from remotecare.services import care_plans, time_entry_history, time_ledger
 from remotecare.services.alerting import raise_alerts
 from remotecare.store import models
 from remotecare.store.base import Base, utc_now
@@ -132,6 +132,10 @@ def _prepare_time_entry_update(
     leaves alone are not judged again (a note added to an old entry is not refused for an old rule)."""
     entry = session.get(models.TimeEntry, record_id)
     assert entry is not None  # loaded and scoped before this is called
+    try:
+        time_entry_history.refuse_if_deleted(entry)
+    except time_ledger.LedgerRefusal as refusal:
+        raise _ledger_error(refusal) from None
     if changes.get("interactive") is False and "interaction_mode" not in changes:
         changes = {**changes, "interaction_mode": None}  # no longer interactive: no longer a mode either
     fields = (*LEDGER_FIELDS, "interactive", "interaction_mode", "alert_id")
@@ -307,6 +311,7 @@ RESOURCES = [
         references=PATIENT_REF,
         prepare_create=prepare_time_entry,
         prepare_update=prepare_time_entry,
+        after_write=time_entry_history.record_write,  # every saved state kept as a version
         order_by="service_date",
     ),
     _resource(

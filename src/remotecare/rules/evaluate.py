@@ -24,10 +24,17 @@ BilledMonths = dict[tuple[str, Program, str], str]  # (patient, program, month) 
 
 
 def evaluate(
-    facts: CareFacts, *, rules: RuleBook, window: Window, settings: PracticeSettings | None = None
+    facts: CareFacts,
+    *,
+    rules: RuleBook,
+    window: Window,
+    settings: PracticeSettings | None = None,
+    end_under_way: bool = False,
 ) -> Evaluation:
     """Judge every period that ends within the window by the rules in force on its date of service."""
-    return evaluate_activities(build_activities(facts), rules=rules, window=window, settings=settings)
+    return evaluate_activities(
+        build_activities(facts), rules=rules, window=window, settings=settings, end_under_way=end_under_way
+    )
 
 
 def evaluate_activities(
@@ -36,7 +43,11 @@ def evaluate_activities(
     rules: RuleBook,
     window: Window,
     settings: PracticeSettings | None = None,
+    end_under_way: bool = False,
 ) -> Evaluation:
+    """With `end_under_way`, the window's last day is still going on: a period ending on it is reported in
+    progress (its forecast counting that day open for data and minutes) instead of judged. The worklist and
+    outreach ask for it during the day; billing never does, as it bills periods whose last day is over."""
     settings = settings or PracticeSettings()
     activities = list(activities)
     rivals = winning_rivals(activity.enrollment for activity in activities)
@@ -59,9 +70,9 @@ def evaluate_activities(
     for activity in ordered:
         mine = rivals[activity.enrollment.id]
         if activity.enrollment.program in DEVICE_PROGRAMS:
-            outcome.extend(_judge_device_periods(activity, mine, rules, window, settings))
+            outcome.extend(_judge_device_periods(activity, mine, rules, window, settings, end_under_way))
         siblings = episodes[(activity.patient.id, activity.enrollment.program)]
-        outcome.extend(_judge_months(activity, siblings, mine, rules, window, settings, billed_months))
+        outcome.extend(_judge_months(activity, siblings, mine, rules, window, settings, billed_months, end_under_way))
     return Evaluation(
         rules=rules.nearest(window.end).title,
         lines=tuple(sorted(outcome.lines, key=lambda line: line.sort_key())),
@@ -76,6 +87,7 @@ def _judge_device_periods(
     rules: RuleBook,
     window: Window,
     settings: PracticeSettings,
+    end_under_way: bool,
 ) -> Outcome:
     outcome = Outcome()
     enrollment = activity.enrollment
@@ -86,11 +98,11 @@ def _judge_device_periods(
         return outcome
     state = EpisodeState()
     for period in device_periods(activity.monitoring_start, enrollment.end, through=window.end):
-        judgement = _judgement(activity, period, rules, outcome, window)
+        judgement = _judgement(activity, period, rules, outcome, window, end_under_way)
         if judgement is None:
             continue
-        if period.end > window.end:
-            outcome.in_progress.append(device_progress(judgement, as_of=window.end))
+        if not _closed(period, window, end_under_way):
+            outcome.in_progress.append(device_progress(judgement, as_of=window.end, under_way=end_under_way))
             break
         judge_device_period(judgement, state=state, rivals=rivals, settings=settings)
         if period.end >= window.start:
@@ -106,13 +118,14 @@ def _judge_months(
     window: Window,
     settings: PracticeSettings,
     billed_months: BilledMonths,
+    end_under_way: bool,
 ) -> Outcome:
     outcome = Outcome()
     enrollment = activity.enrollment
     last = min(enrollment.end or window.end, window.end)
     state = MonthState()
     for month in calendar_months(enrollment.start, last):
-        judgement = _judgement(activity, month, rules, outcome, window)
+        judgement = _judgement(activity, month, rules, outcome, window, end_under_way)
         if judgement is None or not judgement.program_rule.time_codes_in_order:
             continue
         owner = _month_owner(siblings, month)
@@ -125,8 +138,9 @@ def _judge_months(
                 outcome.extend(judgement.outcome)
             continue
         judgement.activity = _with_minutes_of(activity, siblings, month)
-        if month.end > window.end:
-            outcome.in_progress.append(month_progress(judgement, as_of=window.end, settings=settings))
+        if not _closed(month, window, end_under_way):
+            progress = month_progress(judgement, as_of=window.end, settings=settings, under_way=end_under_way)
+            outcome.in_progress.append(progress)
             break
         blocker = _month_blocker(activity, month, judgement, billed_months)
         judge_month(judgement, state=state, rivals=rivals, settings=settings, month_blocker=blocker)
@@ -166,12 +180,24 @@ def _with_minutes_of(
     return dataclasses.replace(owner, time_entries=tuple(entries))
 
 
+def _closed(period: BillingPeriod, window: Window, end_under_way: bool) -> bool:
+    """Judged, not in progress: its last day is over (before the window's end, or on it unless under way)."""
+    return period.end < window.end or (period.end == window.end and not end_under_way)
+
+
 def _judgement(
-    activity: EnrollmentActivity, period: BillingPeriod, rules: RuleBook, outcome: Outcome, window: Window
+    activity: EnrollmentActivity,
+    period: BillingPeriod,
+    rules: RuleBook,
+    outcome: Outcome,
+    window: Window,
+    end_under_way: bool,
 ) -> Judgement | None:
     """The frame for one period, or None (with the reason recorded) when no rules apply."""
-    rule_set = rules.in_force(period.end) if period.end <= window.end else rules.nearest(period.end)
-    reportable = window.start <= period.end <= window.end
+    closed = _closed(period, window, end_under_way)
+    # A period still open is measured against the rules that will judge it (policy rule 6).
+    rule_set = rules.in_force(period.end) if closed else rules.nearest(period.end)
+    reportable = closed and window.start <= period.end
     program = activity.enrollment.program
     if rule_set is None:
         if reportable:

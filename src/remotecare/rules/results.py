@@ -108,8 +108,14 @@ class InProgress:
             "enrollment": self.enrollment,
             "program": str(self.program),
             "period": self.period.as_dict(),
-            **self.progress,
+            **{key: _plain(value) for key, value in self.progress.items()},
         }
+
+
+def _plain(value: Any) -> Any:
+    """The forecast (a dataclass) as JSON values; the rest of the progress already is."""
+    to_dict = getattr(value, "to_dict", None)
+    return to_dict() if callable(to_dict) else value
 
 
 @dataclass(slots=True)

@@ -7,16 +7,14 @@ of CCM or CPM is not yet supported by a complete plan).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from remotecare.domain.programs import Program
-from remotecare.store.models import CarePlan, CarePlanVersion, User
+from remotecare.services.record_history import Version, changes_since, list_versions, snapshot
+from remotecare.store.models import CarePlan, CarePlanVersion
 
 # What a version's snapshot holds: the plan's content, as the API shows it.
 SNAPSHOT_FIELDS = (
@@ -85,33 +83,20 @@ def plan_problems(plan: PlanContent) -> list[str]:
     return missing
 
 
-def snapshot(plan: CarePlan) -> dict[str, Any]:
-    return {name: _jsonable(getattr(plan, name)) for name in SNAPSHOT_FIELDS}
-
-
 def record_version(
     session: Session, plan: CarePlan, user_id: int | None, before: Mapping[str, Any] | None
 ) -> CarePlanVersion | None:
-    """Keep the plan as just flushed as its version `plan.version`, with what changed: every field that has
-    content on creation (`before` None), else the fields of `before` (their values before the update) whose
-    value differs now. An update that changed nothing made no new version, and records none."""
-    now = snapshot(plan)
-    if before is None:
-        changes = {name: {"from": None, "to": value} for name, value in now.items() if value not in (None, [])}
-    else:
-        changes = {
-            name: {"from": _jsonable(old), "to": _jsonable(getattr(plan, name))}
-            for name, old in before.items()
-            if _jsonable(old) != _jsonable(getattr(plan, name))
-        }
-        if not changes:
-            return None
+    """Keep the plan as just flushed as its version `plan.version`, with what changed (see
+    `record_history.changes_since`). An update that changed nothing made no new version, and records none."""
+    changes = changes_since(plan, SNAPSHOT_FIELDS, before)
+    if before is not None and not changes:
+        return None
     version = CarePlanVersion(
         practice_id=plan.practice_id,
         care_plan_id=plan.id,
         version=plan.version,
         changed_by=user_id,
-        snapshot=now,
+        snapshot=snapshot(plan, SNAPSHOT_FIELDS),
         changes=changes,
     )
     session.add(version)
@@ -124,29 +109,9 @@ def record_write(session: Session, actor: Actor, plan: CarePlan, before: Mapping
     record_version(session, plan, actor.id if actor.kind == "user" else None, before)
 
 
-@dataclass(frozen=True, slots=True)
-class PlanVersion:
-    id: int
-    version: int
-    changed_at: dt.datetime
-    changed_by: int | None
-    changed_by_name: str | None
-    changes: dict[str, Any]
-    snapshot: dict[str, Any]
-
-
-def versions(session: Session, practice_id: int, plan_id: int) -> list[PlanVersion]:
+def versions(session: Session, practice_id: int, plan_id: int) -> list[Version]:
     """Every version of one plan of the practice, oldest first, with the name of who saved it."""
-    query = (
-        select(CarePlanVersion, User.full_name)
-        .outerjoin(User, and_(User.id == CarePlanVersion.changed_by, User.practice_id == practice_id))
-        .where(CarePlanVersion.practice_id == practice_id, CarePlanVersion.care_plan_id == plan_id)
-        .order_by(CarePlanVersion.version)
-    )
-    return [
-        PlanVersion(row.id, row.version, row.changed_at, row.changed_by, name, dict(row.changes), dict(row.snapshot))
-        for row, name in session.execute(query)
-    ]
+    return list_versions(session, practice_id, CarePlanVersion, CarePlanVersion.care_plan_id, plan_id)
 
 
 def _part(item: Any, name: str) -> Any:
@@ -155,15 +120,3 @@ def _part(item: Any, name: str) -> Any:
     if isinstance(item, Mapping):
         return item.get(name)
     return getattr(item, name, None)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Program):
-        return value.value
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    return value

@@ -5,6 +5,12 @@ Patients live in several US time zones and are enrolled in a mix of programs
 few: adherence varies by patient, with gaps. Staff log minutes a few times a
 month, some of it on interactive calls. Everything is written with bulk
 inserts, table by table, in chunks: 100,000 patients take minutes, not hours.
+
+A few patients carry deliberate problems, so the compliance self-audit of a
+demo practice has something to find (see `demo_problem`): an RPM enrollment
+without an ordering provider or without a monitored condition, no visit
+before monitoring, time logged before consent, and two 30-day periods that
+both end in the month (on its 1st and its 31st).
 """
 
 from __future__ import annotations
@@ -41,6 +47,15 @@ CONDITIONS = (["I10", "E11.9"], ["I50.9", "N18.3"], ["J44.9", "I10"], ["M54.50",
 ROWS_PER_INSERT = 5000
 PATIENTS_PER_BATCH = 500  # their rows built, then written, a batch at a time
 MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
+# Deliberate problems, by a patient's number in the generated run (0 for the first): one in every 50.
+PROBLEM_EVERY = 50
+PROBLEMS = {
+    7: "no_ordering_provider",
+    13: "no_monitored_condition",
+    19: "no_prior_visit",
+    29: "time_before_consent",
+    37: "two_device_periods",  # periods ending on the month's 1st and 31st; billable from 2026 (99445)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +89,7 @@ def generate(
         readings = entries = 0
         for offset in range(0, patients, PATIENTS_PER_BATCH):
             batch = range(first_patient + offset, first_patient + min(patients, offset + PATIENTS_PER_BATCH))
-            rows = _people(rng, practice_id, batch, start, end, staff, now, ids)
+            rows = _people(rng, practice_id, batch, first_patient, (start, first, end), staff, now, ids)
             for model, values in rows.items():
                 for chunk in chunks(values, ROWS_PER_INSERT):
                     connection.execute(insert(model), chunk)
@@ -135,16 +150,22 @@ def _staff(connection: Any, practice_id: int) -> dict[str, int]:
     return {"physician": found["physician@staff.demo.example"], "nurse": found["nurse1@staff.demo.example"]}
 
 
+def demo_problem(number: int) -> str | None:
+    """The deliberate problem of the patient generated `number`th (from 0), if any; each is an RPM patient."""
+    return PROBLEMS.get(number % PROBLEM_EVERY)
+
+
 def _people(
     rng: random.Random,
     practice_id: int,
     patient_ids: range,
-    start: dt.date,
-    end: dt.date,
+    first_patient: int,
+    span: tuple[dt.date, dt.date, dt.date],  # activity start, the month's first day, its last
     staff: dict[str, int],
     now: dt.datetime,
     ids: Ids,
 ) -> dict[type[Any], list[dict[str, Any]]]:
+    start, first, end = span
     stamps = {"created_at": now, "updated_at": now, "version": 1}
     rows: dict[type[Any], list[dict[str, Any]]] = {
         model: []
@@ -152,6 +173,7 @@ def _people(
     }
     for patient_id in patient_ids:
         zone = ZONES[patient_id % len(ZONES)]
+        conditions = CONDITIONS[patient_id % len(CONDITIONS)]
         rows[Patient].append(
             {
                 "id": patient_id,
@@ -161,7 +183,7 @@ def _people(
                 "birth_date": dt.date(1935 + patient_id % 35, 1 + patient_id % 12, 1 + patient_id % 28),
                 "medicare_id": _mbi(patient_id),
                 "timezone": zone,
-                "conditions": CONDITIONS[patient_id % len(CONDITIONS)],
+                "conditions": conditions,
                 "established": True,
                 "sex": "FM"[patient_id % 2],
                 "address_line1": f"{patient_id % 9000 + 100} Synthetic Street",
@@ -173,17 +195,24 @@ def _people(
         )
         programs = _programs(rng)
         enrolled = start - dt.timedelta(days=rng.randrange(0, 120))
-        rows[Encounter].append(
-            {
-                "practice_id": practice_id,
-                "patient_id": patient_id,
-                "date": enrolled - dt.timedelta(days=rng.randrange(1, 60)),
-                "type": "office_visit",
-                "face_to_face": True,
-                **stamps,
-            }
-        )
+        visit = enrolled - dt.timedelta(days=rng.randrange(1, 60))
         adherence = rng.betavariate(5, 2)  # most patients send on most days; some rarely
+        problem = demo_problem(patient_id - first_patient)
+        if problem is not None:  # drawn as the others were, so every other patient stays as it was
+            programs, adherence = [Program.RPM], max(adherence, 0.9)
+            if problem == "two_device_periods":
+                enrolled = first - dt.timedelta(days=29)
+        if problem != "no_prior_visit":
+            rows[Encounter].append(
+                {
+                    "practice_id": practice_id,
+                    "patient_id": patient_id,
+                    "date": visit,
+                    "type": "office_visit",
+                    "face_to_face": True,
+                    **stamps,
+                }
+            )
         for program in programs:
             enrollment_id, ids.enrollment = ids.enrollment, ids.enrollment + 1
             rows[Enrollment].append(
@@ -196,15 +225,23 @@ def _people(
                     "focus": RtmFocus.MUSCULOSKELETAL if program == Program.RTM else None,
                     "complex": False,
                     "billing_provider_id": staff["physician"],
+                    "ordering_provider_id": None if problem == "no_ordering_provider" else staff["physician"],
+                    "monitored_conditions": [] if problem == "no_monitored_condition" else conditions[:1],
                     **stamps,
                 }
             )
+            consent = enrolled - dt.timedelta(days=1)
+            if problem == "time_before_consent":  # consent on the 6th, a call logged on the 3rd
+                consent = first + dt.timedelta(days=5)
+                rows[TimeEntry].append(
+                    _call(practice_id, patient_id, program, first + dt.timedelta(days=2), staff, stamps)
+                )
             rows[Consent].append(
                 {
                     "practice_id": practice_id,
                     "patient_id": patient_id,
                     "program": program,
-                    "obtained_on": enrolled - dt.timedelta(days=1),
+                    "obtained_on": consent,
                     "method": "verbal",
                     **stamps,
                 }
@@ -319,6 +356,23 @@ def _minutes(
             "interaction_mode": "phone",
             **stamps,
         }
+
+
+def _call(
+    practice_id: int, patient_id: int, program: Program, day: dt.date, staff: dict[str, int], stamps: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "practice_id": practice_id,
+        "patient_id": patient_id,
+        "user_id": staff["nurse"],
+        "program": program,
+        "performer": Performer.CLINICAL_STAFF,
+        "service_date": day,
+        "minutes": 10,
+        "interactive": True,
+        "interaction_mode": "phone",
+        **stamps,
+    }
 
 
 def _mbi(number: int) -> str:

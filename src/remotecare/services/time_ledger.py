@@ -5,10 +5,15 @@ Every entry, however it is made (a timer stopped, a manual entry, an edit), pass
 - its times are consistent: the end after the start, neither in the future, `minutes` the whole minutes
   between them (rounded down), and `service_date` the day it started in the patient's own time zone;
 - an entry with times overlaps no other timed entry of the same person, whatever the patient or program
-  (half-open intervals: one that ends at 10:20 and one that starts at 10:20 touch and both stand);
+  (half-open intervals: one that ends at 10:20 and one that starts at 10:20 touch and both stand), nor
+  another person's timed entry on the same patient and program (time spent together counts once);
 - an entry without times is not a copy of another one without times (same patient, program, day and
   minutes): that is a form sent twice, and the second is refused as a duplicate;
+- entries without times are placed as the day's block in the time the person's timed entries leave free
+  (`domain.time_blocks`), and must fit there; a timed entry must leave room for that block;
 - a person logs at most 24 hours on one service date.
+
+Deleted entries (kept, marked; see `time_entry_history`) take no part in any of this.
 
 Nothing here commits: the caller writes its audit event in the same transaction and commits. A refusal
 is a `LedgerRefusal` naming the field at fault (and the conflicting record, if one is the cause).
@@ -20,13 +25,16 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.orm import Session
 
 from remotecare.domain.programs import Program
+from remotecare.domain.time_blocks import Duration, Span, local_day, place_block
 from remotecare.domain.time_entries import Performer
+from remotecare.services.ledger_refusal import LedgerRefusal as LedgerRefusal  # re-exported: callers catch it here
+from remotecare.services.time_entry_history import record_version
 from remotecare.store.base import utc_now
-from remotecare.store.models import Alert, Patient, Role, RunningTimer, TimeEntry, User
+from remotecare.store.models import Alert, Patient, Practice, Role, RunningTimer, TimeEntry, User
 
 # Whose time is clinical time, and as which performer the rules count it.
 PERFORMER_BY_ROLE = {Role.PHYSICIAN: Performer.PHYSICIAN, Role.CLINICAL_STAFF: Performer.CLINICAL_STAFF}
@@ -38,28 +46,8 @@ CLOCK_SKEW = dt.timedelta(minutes=2)
 # at most a day, and two patients' zones (Guam and American Samoa) can put the same instant on different
 # dates. Still one range over the (practice, user, service date) index.
 NEIGHBOUR_DAYS = 2
-
-
-class LedgerRefusal(Exception):
-    """Why an entry or a timer was refused: the field at fault, a message, and the record it conflicts with.
-
-    `status` is the HTTP status the API answers with: 409 when another record is the cause, 404 when
-    the thing asked for is not there, 422 otherwise.
-    """
-
-    def __init__(
-        self,
-        field: str,
-        message: str,
-        conflicting_id: int | None = None,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-    ) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message, self.conflicting_id = field, message, conflicting_id
-        self.status = status or (409 if conflicting_id is not None else 422)
-        self.code = code or {409: "conflict", 404: "not_found"}.get(self.status, "invalid")
+# A timed entry ending exactly at midnight does not touch the next day.
+MINUTE_EPSILON = dt.timedelta(microseconds=1)
 
 
 class TimerTooShort(LedgerRefusal):
@@ -74,12 +62,17 @@ class TimerTooShort(LedgerRefusal):
 @dataclass(frozen=True, slots=True)
 class _Logged:
     id: int
+    user_id: int
     patient_id: int
     program: Program
     service_date: dt.date
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
     minutes: int
+
+    @property
+    def span(self) -> Span | None:
+        return Span(self.started_at, self.ended_at) if self.started_at and self.ended_at else None
 
 
 def performer_of(session: Session, practice_id: int, user_id: int) -> Performer:
@@ -122,17 +115,22 @@ def check_alert(session: Session, practice_id: int, patient_id: int, alert_id: i
         )
 
 
-def lock_ledger(session: Session, practice_id: int, user_id: int) -> None:
-    """Serialize writes to one person's ledger, so that two requests sent at once (a double click) cannot
-    both pass the checks: the user's row is locked on PostgreSQL; on SQLite the transaction takes the
-    write lock now, before it reads."""
+def lock_ledger(session: Session, practice_id: int, user_id: int, patient_id: int | None = None) -> None:
+    """Serialize writes to one person's ledger (and to one patient's, which two staff may log at once), so
+    that two requests sent at once (a double click) cannot both pass the checks: the user's row, then the
+    patient's, are locked on PostgreSQL (always in that order, so two writers cannot deadlock); on SQLite the
+    transaction takes the database's write lock now, before it reads."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(
             text("UPDATE users SET active = active WHERE id = :user AND practice_id = :practice"),
             {"user": user_id, "practice": practice_id},
         )
-    else:
-        session.execute(select(User.id).where(User.id == user_id, User.practice_id == practice_id).with_for_update())
+        return
+    session.execute(select(User.id).where(User.id == user_id, User.practice_id == practice_id).with_for_update())
+    if patient_id is not None:
+        session.execute(
+            select(Patient.id).where(Patient.id == patient_id, Patient.practice_id == practice_id).with_for_update()
+        )
 
 
 def check_entry(
@@ -152,15 +150,56 @@ def check_entry(
     """Refuse an entry the ledger cannot take (see the module's description). `exclude_id` is the entry
     being edited, which is compared with every other entry but itself."""
     now = now or utc_now()
-    lock_ledger(session, practice_id, user_id)
+    lock_ledger(session, practice_id, user_id, patient_id)
     patient = session.scalar(select(Patient).where(Patient.id == patient_id, Patient.practice_id == practice_id))
     if patient is None:
         raise LedgerRefusal("patient_id", f"no patient {patient_id} in this practice.", code="unknown_reference")
     zone = ZoneInfo(patient.timezone)
     _check_times(service_date, started_at, ended_at, minutes, zone, patient.timezone, now)
+    near = (service_date - dt.timedelta(days=NEIGHBOUR_DAYS), service_date + dt.timedelta(days=NEIGHBOUR_DAYS))
+    others = _logged(session, practice_id, near, exclude_id, TimeEntry.user_id == user_id)
+    if started_at is not None and ended_at is not None:
+        _refuse_overlap(others, Span(started_at, ended_at))
+        together = _logged(
+            session,
+            practice_id,
+            near,
+            exclude_id,
+            TimeEntry.patient_id == patient_id,
+            TimeEntry.program == program,
+            TimeEntry.user_id != user_id,
+        )
+        _refuse_counted_together(together, Span(started_at, ended_at), program)
+    else:
+        _refuse_duplicate(others, service_date, minutes, patient_id, program)
+    day_total = sum(other.minutes for other in others if other.service_date == service_date)
+    if day_total + minutes > DAY_MINUTES:
+        raise LedgerRefusal(
+            "minutes",
+            f"{minutes} more would make {day_total + minutes} minutes logged on {service_date.isoformat()}, "
+            f"more than the {DAY_MINUTES} in a day.",
+        )
+    _refuse_what_the_day_cannot_hold(
+        session,
+        practice_id,
+        others,
+        service_date,
+        Span(started_at, ended_at) if started_at and ended_at else None,
+        minutes,
+    )
 
+
+def _logged(
+    session: Session,
+    practice_id: int,
+    near: tuple[dt.date, dt.date],
+    exclude_id: int | None,
+    *conditions: ColumnElement[bool],
+) -> list[_Logged]:
+    """The entries (not deleted) with service dates in `near` that meet `conditions`, oldest first."""
     query = select(
         TimeEntry.id,
+        TimeEntry.user_id,
         TimeEntry.patient_id,
         TimeEntry.program,
         TimeEntry.service_date,
@@ -169,50 +208,103 @@ def check_entry(
         TimeEntry.minutes,
     ).where(
         TimeEntry.practice_id == practice_id,
-        TimeEntry.user_id == user_id,
-        TimeEntry.service_date.between(
-            service_date - dt.timedelta(days=NEIGHBOUR_DAYS), service_date + dt.timedelta(days=NEIGHBOUR_DAYS)
-        ),
+        TimeEntry.service_date.between(*near),
+        TimeEntry.deleted_at.is_(None),
+        *conditions,
     )
     if exclude_id is not None:
         query = query.where(TimeEntry.id != exclude_id)
-    others = [_Logged(*row) for row in session.execute(query.order_by(TimeEntry.id))]
+    return [_Logged(*row) for row in session.execute(query.order_by(TimeEntry.id))]
 
-    if started_at is not None and ended_at is not None:
-        for other in others:
-            if other.started_at is None or other.ended_at is None:
-                continue
-            if other.started_at < ended_at and started_at < other.ended_at:
-                raise LedgerRefusal(
-                    "started_at",
-                    f"{_span(started_at, ended_at)} overlaps entry {other.id} (patient {other.patient_id}, "
-                    f"{Program(other.program).value}, {_span(other.started_at, other.ended_at)}): "
-                    "a minute is logged once.",
-                    other.id,
-                )
+
+def _refuse_overlap(others: list[_Logged], span: Span) -> None:
+    """One person's minute is logged once, whatever the patient or program."""
+    for other in others:
+        if other.span is not None and other.span.start < span.end and span.start < other.span.end:
+            raise LedgerRefusal(
+                "started_at",
+                f"{_span(span.start, span.end)} overlaps entry {other.id} (patient {other.patient_id}, "
+                f"{Program(other.program).value}, {_span(other.span.start, other.span.end)}): "
+                "a minute is logged once.",
+                other.id,
+            )
+
+
+def _refuse_counted_together(others: list[_Logged], span: Span, program: Program) -> None:
+    """Time two staff spend on the same patient at the same time counts once toward a program (CPT's
+    rule for care management time): the second person's overlapping entry is refused."""
+    for other in others:
+        if other.span is not None and other.span.start < span.end and span.start < other.span.end:
+            raise LedgerRefusal(
+                "started_at",
+                f"{_span(span.start, span.end)} overlaps entry {other.id} by user {other.user_id} "
+                f"({_span(other.span.start, other.span.end)}) on the same patient and program: time spent "
+                f"together counts once toward {program.value}.",
+                other.id,
+            )
+
+
+def _refuse_duplicate(
+    others: list[_Logged], service_date: dt.date, minutes: int, patient_id: int, program: Program
+) -> None:
+    for other in others:
+        if (
+            other.span is None
+            and other.patient_id == patient_id
+            and other.program == program
+            and other.service_date == service_date
+            and other.minutes == minutes
+        ):
+            raise LedgerRefusal(
+                "minutes",
+                f"duplicate of entry {other.id} (the same patient, program, day and minutes, without times); "
+                "to log another stretch of time, give its started_at and ended_at.",
+                other.id,
+                code="duplicate",
+            )
+
+
+def _refuse_what_the_day_cannot_hold(
+    session: Session,
+    practice_id: int,
+    others: list[_Logged],
+    service_date: dt.date,
+    span: Span | None,
+    minutes: int,
+) -> None:
+    """Entries with only a duration are placed as the day's block in the time the timed ones leave free
+    (`domain.time_blocks`; the day is the practice's). A new one must fit there; a new timed one must leave
+    room for the block of every day it touches."""
+    zone = ZoneInfo(session.scalar(select(Practice.timezone).where(Practice.id == practice_id)) or "UTC")
+    if span is None:
+        days = [service_date]
     else:
-        for other in others:
-            if (
-                other.started_at is None
-                and other.patient_id == patient_id
-                and other.program == program
-                and other.service_date == service_date
-                and other.minutes == minutes
-            ):
-                raise LedgerRefusal(
-                    "minutes",
-                    f"duplicate of entry {other.id} (the same patient, program, day and minutes, without times); "
-                    "to log another stretch of time, give its started_at and ended_at.",
-                    other.id,
-                    code="duplicate",
-                )
-
-    day_total = sum(other.minutes for other in others if other.service_date == service_date)
-    if day_total + minutes > DAY_MINUTES:
+        first, last = span.start.astimezone(zone).date(), (span.end - MINUTE_EPSILON).astimezone(zone).date()
+        days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    for day in days:
+        durations = [Duration(o.id, o.minutes) for o in others if o.span is None and o.service_date == day]
+        if span is None:
+            durations.append(Duration(None, minutes))
+        if not durations:
+            continue
+        busy = [o.span for o in others if o.span is not None] + ([span] if span is not None else [])
+        block = place_block(local_day(day, zone), busy, durations)
+        if block.unplaced_minutes == 0:
+            continue
+        untimed = ", ".join(f"entry {d.entry_id} ({d.minutes} min)" for d in durations if d.entry_id is not None)
+        taken = f"; entries without times already take {untimed}" if untimed else ""
+        hours = block.day.minutes / 60
+        if span is None:
+            raise LedgerRefusal(
+                "minutes",
+                f"{minutes} minutes without times do not fit on {day.isoformat()}: its timed entries leave "
+                f"{block.free_minutes} of the day's {hours:g} hours ({zone.key}) free{taken}.",
+            )
         raise LedgerRefusal(
-            "minutes",
-            f"{minutes} more would make {day_total + minutes} minutes logged on {service_date.isoformat()}, "
-            f"more than the {DAY_MINUTES} in a day.",
+            "started_at",
+            f"{_span(span.start, span.end)} leaves {block.free_minutes} free minutes on {day.isoformat()} "
+            f"({hours:g} hours in {zone.key}), too few for the day's entries without times{taken}.",
+            next((d.entry_id for d in durations if d.entry_id is not None), None),
         )
 
 
@@ -355,6 +447,7 @@ def stop_timer(
     session.add(entry)
     session.delete(timer)
     session.flush()
+    record_version(session, entry, user_id, "create", None)
     return entry
 
 

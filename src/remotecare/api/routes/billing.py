@@ -11,6 +11,8 @@ from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
 from remotecare.api.schemas.common import CareDate
 from remotecare.domain.facts import Window
+from remotecare.domain.programs import Program
+from remotecare.rules.forecast import Status
 from remotecare.services.billing_run import default_window, run_billing
 from remotecare.services.worklist import WorkItem, worklist
 from remotecare.store.base import utc_now
@@ -39,6 +41,10 @@ class BillingRunReport(BaseModel):
 class WorklistQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: CareDate | None = Field(default=None, description="Default: today (UTC).")
+    status: list[Status] | None = Field(
+        default=None, description="Only periods whose forecast has one of these statuses (repeat to add more)."
+    )
+    program: Program | None = Field(default=None, description="Only this program's periods.")
 
 
 @router.post("/billing-runs", response_model=BillingRunReport, summary="Run billing for the practice")
@@ -73,9 +79,16 @@ def read_worklist(
     principal: Annotated[Principal, Depends(require("care:read"))],
     query: Annotated[WorklistQuery, Query()],
 ) -> Any:
-    """Every period still open, with days or minutes so far, days left and the next threshold, the most
-    payment at risk first."""
-    items = worklist(session, principal.practice_id, query.as_of or utc_now().date())
+    """Every period still open on the day (today's last day included), with days or minutes so far, days
+    left, the next threshold and the forecast: what is about to be lost first (at risk, short code only, on
+    track, missed, met), then the most payment at risk, then the soonest deadline."""
+    items = worklist(
+        session,
+        principal.practice_id,
+        query.as_of or utc_now().date(),
+        statuses=None if query.status is None else set(query.status),
+        program=query.program,
+    )
     audit.record_list(
         session,
         request,

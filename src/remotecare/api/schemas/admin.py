@@ -39,6 +39,9 @@ class PracticePublic(Output):
     city: str | None
     state: str | None
     postal_code: str | None
+    audit_settings: dict[str, Any] = Field(
+        description="The self-audit thresholds the practice set; the OIG's values apply to the rest."
+    )
 
 
 class PracticeUpdate(Input):
@@ -62,6 +65,13 @@ class PracticeUpdate(Input):
         description="The practice's changes to the default alert thresholds: rule name -> "
         '{"limit": number, "days": whole number, "enabled": true|false}; replaces the whole set '
         "(see GET /alert-thresholds).",
+    )
+    audit_settings: dict[str, Any] | None = Field(
+        default=None,
+        max_length=20,
+        description="The self-audit's thresholds where the practice chooses its own: spike_increase_pct (150), "
+        "spike_min_new_enrollees (100), no_prior_relationship_pct (80), no_management_pct (75), "
+        "device_supply_lines_per_month (2), prior_relationship_since (2021-01-01); replaces the whole set.",
     )
 
 

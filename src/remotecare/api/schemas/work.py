@@ -60,6 +60,9 @@ class TimeEntryPublic(Output):
     interaction_mode: str | None
     note: str | None
     alert_id: int | None
+    deleted_at: dt.datetime | None = Field(description="Set when the entry was withdrawn; it then counts for nothing.")
+    deleted_by: int | None
+    delete_reason: str | None
     version: int
 
 
@@ -69,6 +72,43 @@ class TimeEntryFilter(ListQuery):
     user_id: RecordId | None = None
     service_date_from: dt.date | None = None
     service_date_to: dt.date | None = None
+    deleted: bool = Field(default=False, description="true lists the withdrawn entries, kept as history.")
+
+
+class TimeEntryVersionPublic(Output):
+    version: int
+    action: Literal["create", "update", "delete"]
+    changed_at: dt.datetime
+    changed_by: int | None = Field(description="The user who saved this version (none for an integration).")
+    changed_by_name: str | None
+    changes: dict[str, dict[str, Any]] = Field(
+        description='Each field that changed from the version before: {"from": ..., "to": ...}.'
+    )
+    snapshot: dict[str, Any] = Field(description="The entry as saved in this version.")
+
+
+class PlacedPiece(Output):
+    start: dt.datetime
+    end: dt.datetime
+
+
+class LedgerDayEntry(Output):
+    id: int
+    patient_id: int
+    program: Program
+    minutes: int
+    timed: bool = Field(description="false: logged as a duration only, and placed in the day's free time.")
+    pieces: list[PlacedPiece]
+
+
+class LedgerDayPublic(Output):
+    user_id: int
+    date: dt.date
+    timezone: str = Field(description="The practice's zone, in which the day runs from midnight to midnight.")
+    day_minutes: int = Field(description="1440, or 1380 and 1500 on the days the clocks change.")
+    free_minutes: int = Field(description="The minutes the timed entries leave free.")
+    unplaced_minutes: int = Field(description="Minutes without times that do not fit: 0 for a consistent day.")
+    entries: list[LedgerDayEntry]
 
 
 class AlertCreate(Input):
