@@ -158,8 +158,9 @@ def check_entry(
     _check_times(service_date, started_at, ended_at, minutes, zone, patient.timezone, now)
     near = (service_date - dt.timedelta(days=NEIGHBOUR_DAYS), service_date + dt.timedelta(days=NEIGHBOUR_DAYS))
     others = _logged(session, practice_id, near, exclude_id, TimeEntry.user_id == user_id)
-    if started_at is not None and ended_at is not None:
-        _refuse_overlap(others, Span(started_at, ended_at))
+    span = Span(started_at, ended_at) if started_at is not None and ended_at is not None else None
+    if span is not None:
+        _refuse_overlap(others, span)
         together = _logged(
             session,
             practice_id,
@@ -169,7 +170,7 @@ def check_entry(
             TimeEntry.program == program,
             TimeEntry.user_id != user_id,
         )
-        _refuse_counted_together(together, Span(started_at, ended_at), program)
+        _refuse_counted_together(together, span, program)
     else:
         _refuse_duplicate(others, service_date, minutes, patient_id, program)
     day_total = sum(other.minutes for other in others if other.service_date == service_date)
@@ -179,14 +180,7 @@ def check_entry(
             f"{minutes} more would make {day_total + minutes} minutes logged on {service_date.isoformat()}, "
             f"more than the {DAY_MINUTES} in a day.",
         )
-    _refuse_what_the_day_cannot_hold(
-        session,
-        practice_id,
-        others,
-        service_date,
-        Span(started_at, ended_at) if started_at and ended_at else None,
-        minutes,
-    )
+    _refuse_what_the_day_cannot_hold(session, practice_id, others, service_date, span, minutes)
 
 
 def _logged(
