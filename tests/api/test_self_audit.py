@@ -147,3 +147,29 @@ def test_bad_thresholds_are_refused_naming_the_setting(client: TestClient, world
         response = client.patch("/practice", json={"audit_settings": settings}, headers=admin)
         assert response.status_code == 422 and response.json()["error"]["field"] == field, response.text
     assert client.get("/practice", headers=admin).json()["audit_settings"] == {}
+
+
+def test_an_enrollment_names_its_ordering_provider_and_monitored_conditions(client: TestClient, world: World) -> None:
+    """What the OIG asked CMS to require on claims, and the self-audit looks for, is kept on the enrollment."""
+    admin = world.headers("a:admin")
+    body = {"patient_id": world.patients["a1"], "program": "RPM", "start_date": "2026-10-01"}
+    created = client.post(
+        "/enrollments",
+        json={**body, "ordering_provider_id": world.users["a:physician"], "monitored_conditions": ["I10", "E11.9"]},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    assert (created.json()["ordering_provider_id"], created.json()["monitored_conditions"]) == (
+        world.users["a:physician"],
+        ["I10", "E11.9"],
+    )
+    bad_code = client.post("/enrollments", json={**body, "monitored_conditions": ["hypertension"]}, headers=admin)
+    assert bad_code.status_code == 422 and bad_code.json()["error"]["field"].startswith("monitored_conditions")
+    elsewhere = client.post(
+        "/enrollments", json={**body, "ordering_provider_id": world.users["b:admin"]}, headers=admin
+    )
+    assert (elsewhere.status_code, elsewhere.json()["error"]["field"]) == (422, "ordering_provider_id")
+    fixed = client.patch(
+        f"/enrollments/{created.json()['id']}", json={"version": 1, "monitored_conditions": ["I50.9"]}, headers=admin
+    )
+    assert fixed.status_code == 200 and fixed.json()["monitored_conditions"] == ["I50.9"]
