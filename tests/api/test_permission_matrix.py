@@ -87,6 +87,8 @@ def walk_routes(app: FastAPI) -> tuple[list[RouteSpec], list[str]]:
     specs: list[RouteSpec] = []
     others: list[str] = []
     for route, served in _route_contexts(app):
+        if isinstance(route, APIRoute) and not route.include_in_schema:
+            continue  # the web interface's pages: tests/web checks them by role
         if not isinstance(route, APIRoute):
             path = getattr(served, "path", None)
             if path:

@@ -33,6 +33,7 @@ from remotecare.api.schemas.common import ErrorBody
 from remotecare.api.security import LoginRateLimiter
 from remotecare.config import Settings, get_settings
 from remotecare.store.session import make_engine, make_session_factory
+from remotecare.web.mount import install_web
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
@@ -89,4 +90,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(workflow.router)
     for resource in RESOURCES:
         app.include_router(crud_router(resource))
+    install_web(app)
     return app

@@ -61,7 +61,9 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
     token = _bearer(request)
     if not token:
         raise ApiError(401, "unauthenticated", "Log in, or send a bearer token or an API key.")
-    principal = _from_api_key(session, token) if token.startswith(API_KEY_PREFIX) else _from_login(session, token)
+    principal = (
+        _from_api_key(session, token) if token.startswith(API_KEY_PREFIX) else principal_from_login(session, token)
+    )
     if principal is None:
         raise ApiError(401, "unauthenticated", "The token or API key is unknown, expired or revoked.")
     request.state.principal = principal
@@ -83,7 +85,9 @@ KEY = select(ApiKey.id, ApiKey.practice_id, ApiKey.name, ApiKey.scope, ApiKey.re
 KEY_USED = update(ApiKey).where(ApiKey.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
 
 
-def _from_login(session: Session, token: str) -> Principal | None:
+def principal_from_login(session: Session, token: str) -> Principal | None:
+    """The user behind a login token (a bearer or the session cookie), or None if it is unknown, expired,
+    revoked, or its user is disabled."""
     row = session.connection().execute(LOGIN, {"digest": token_digest(token)}).first()
     if row is None:
         return None

@@ -53,8 +53,10 @@ PUBLIC_PATHS = frozenset(
         "/docs/oauth2-redirect",
         "/redoc",
         "/webhooks/{vendor}/{integration_id}",
+        "/static",  # the web interface's stylesheet and htmx
     }
 )
+
 
 # Public routes that authenticate each request by its signature instead of a login or key.
 SIGNED_PATHS = frozenset({"/webhooks/{vendor}/{integration_id}"})

@@ -141,6 +141,8 @@ class Patient(IdMixin, TimestampMixin, VersionedMixin, AddressMixin, Base):
     sex: Mapped[str | None] = mapped_column(String(1))  # M, F or U, as claims carry it
     phone: Mapped[str | None] = mapped_column(String(20))  # for reminders (E.164)
     email: Mapped[str | None] = mapped_column(String(254))
+    # The clinical staff member whose worklist the patient is on.
+    care_manager_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
     # This patient's alert thresholds where they differ from the practice's: rule name -> changes.
     alert_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
 

@@ -19,6 +19,7 @@ from remotecare.api.schemas.common import (
     Output,
     PastDate,
     PostalCode,
+    RecordId,
     StateCode,
     TimeZoneName,
     Versioned,
@@ -56,6 +57,7 @@ class PatientCreate(Input):
     phone: Phone | None = None
     email: Email | None = None
     alert_overrides: AlertOverrides = Field(default_factory=dict)
+    care_manager_id: RecordId | None = Field(default=None, description="The staff member whose worklist it is on.")
 
 
 class PatientUpdate(Versioned):
@@ -75,6 +77,7 @@ class PatientUpdate(Versioned):
     phone: Phone | None = None
     email: Email | None = None
     alert_overrides: AlertOverrides | None = None
+    care_manager_id: RecordId | None = None
 
 
 class PatientPublic(Output):
@@ -94,11 +97,13 @@ class PatientPublic(Output):
     postal_code: str | None
     phone: str | None
     email: str | None
+    care_manager_id: int | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
 class PatientFilter(ListQuery):
+    care_manager_id: RecordId | None = None
     family_name: str | None = Field(default=None, max_length=100)
     medicare_id: str | None = Field(default=None, max_length=13)

@@ -1,0 +1,1 @@
+"""One module per page family; `pages_router` includes them all."""
