@@ -20,6 +20,8 @@ from remotecare.rules.diff import diff_rule_sets
 from remotecare.scenarios import ExpectedLine, ScenarioError, compare_expected, load_scenario
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from remotecare.services.csv_import import ImportReport, RejectedRow
 
 app = typer.Typer(
@@ -148,13 +150,19 @@ def _demo_practice(patients: int, practice_name: str, month: dt.date | None) -> 
         with Progress(console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
             task = progress.add_task("synthetic patients", total=patients)
             summary = generate(
-                engine, practice_id, patients, month, on_progress=lambda done: progress.update(task, completed=done)
+                engine,
+                practice_id,
+                patients,
+                month,
+                through=utc_now().date() - dt.timedelta(days=1),  # up to yesterday: the worklist has open periods
+                on_progress=lambda done: progress.update(task, completed=done),
             )
     finally:
         engine.dispose()
     typer.echo(
         f"practice {practice_id} ({practice_name}): {summary.patients:,} synthetic patients, "
-        f"{summary.readings:,} readings and {summary.time_entries:,} time entries around {month:%B %Y}"
+        f"{summary.readings:,} readings and {summary.time_entries:,} time entries, {month:%B %Y} "
+        "and since, up to yesterday"
     )
 
 
@@ -432,6 +440,9 @@ def worklist_command(
         ),
     ] = None,
     program: Annotated[str | None, typer.Option("--program", help="Only this program, e.g. RPM.")] = None,
+    care_manager: Annotated[
+        int | None, typer.Option("--care-manager", help="Only the patients of this care manager (a user's id).")
+    ] = None,
 ) -> None:
     """What each patient still needs before their open periods close: what is about to be lost first."""
     from remotecare.config import get_settings
@@ -453,7 +464,9 @@ def worklist_command(
     engine = make_engine(get_settings().database_url)
     try:
         with make_session_factory(engine)() as session:
-            items = worklist(session, practice, day, statuses=statuses, program=chosen)
+            if care_manager is not None and not _is_user_of(session, practice, care_manager):
+                raise _fail(f"--care-manager: no user {care_manager} in practice {practice}")
+            items = worklist(session, practice, day, statuses=statuses, program=chosen, care_manager_id=care_manager)
     finally:
         engine.dispose()
     table = Table("patient", "program", "period", "so far", "next", "days left", "at risk", "status", "by")
@@ -738,6 +751,14 @@ def outbox_send_command(
 def _redact(url: str) -> str:
     head, at, tail = url.rpartition("@")
     return f"{head.split('://')[0]}://***@{tail}" if at else url
+
+
+def _is_user_of(session: Session, practice_id: int, user_id: int) -> bool:
+    from sqlalchemy import select
+
+    from remotecare.store.models import User
+
+    return session.scalar(select(User.id).where(User.id == user_id, User.practice_id == practice_id)) is not None
 
 
 def _cell(value: object) -> str:

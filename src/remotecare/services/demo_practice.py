@@ -6,6 +6,13 @@ few: adherence varies by patient, with gaps. Staff log minutes a few times a
 month, some of it on interactive calls. Everything is written with bulk
 inserts, table by table, in chunks: 100,000 patients take minutes, not hours.
 
+With `through` (the CLI passes today), readings and a few minutes go on past
+the month up to that day, drawn from each patient's own random stream so the
+month itself is the same whatever `through` is: the worklist then shows open
+periods as a care team would find them. Patients are shared between two care
+managers; a few recent readings cross an alert threshold (and open alerts),
+and CCM patients have care plans, some still missing an element.
+
 A few patients carry deliberate problems, so the compliance self-audit of a
 demo practice has something to find (see `demo_problem`): an RPM enrollment
 without an ordering provider or without a monitored condition, no visit
@@ -23,12 +30,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session
 
 from remotecare.domain.programs import Program, RtmFocus
 from remotecare.domain.time_entries import Performer
+from remotecare.services.alerting import raise_alerts
 from remotecare.store.base import utc_now
 from remotecare.store.batches import chunks
 from remotecare.store.models import (
+    CarePlan,
     Consent,
     Device,
     DeviceAssignment,
@@ -45,6 +55,8 @@ from remotecare.store.models import (
 ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles")
 CONDITIONS = (["I10", "E11.9"], ["I50.9", "N18.3"], ["J44.9", "I10"], ["M54.50", "M17.11"], ["E66.9", "I10", "E78.5"])
 ROWS_PER_INSERT = 5000
+ALERT_EVERY = 40  # one RPM patient in 40 has a recent reading over the blood-pressure threshold
+ALERT_SOURCE = "demo-alert"
 PATIENTS_PER_BATCH = 500  # their rows built, then written, a batch at a time
 MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
 # Deliberate problems, by a patient's number in the generated run (0 for the first): one in every 50.
@@ -73,14 +85,17 @@ def generate(
     month: dt.date,
     *,
     seed: int = 2026,
+    through: dt.date | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> DemoSummary:
     """Add `patients` synthetic patients to the practice, with a calendar month of activity from `month`'s
-    first day (and the two weeks before it, so the first 30-day periods can close)."""
+    first day (and the two weeks before it, so the first 30-day periods can close), and, with `through`
+    after the month, activity on until that day."""
     rng = random.Random(seed)
     first = month.replace(day=1)
     start = first - dt.timedelta(days=14)
     end = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    recent = (end + dt.timedelta(days=1), through) if through is not None and through > end else None
     now = utc_now()
     with engine.begin() as connection:
         staff = _staff(connection, practice_id)
@@ -89,7 +104,7 @@ def generate(
         readings = entries = 0
         for offset in range(0, patients, PATIENTS_PER_BATCH):
             batch = range(first_patient + offset, first_patient + min(patients, offset + PATIENTS_PER_BATCH))
-            rows = _people(rng, practice_id, batch, first_patient, (start, first, end), staff, now, ids)
+            rows = _people(rng, practice_id, batch, first_patient, (start, first, end), staff, now, ids, recent, seed)
             for model, values in rows.items():
                 for chunk in chunks(values, ROWS_PER_INSERT):
                     connection.execute(insert(model), chunk)
@@ -97,6 +112,7 @@ def generate(
             entries += len(rows[TimeEntry])
             if on_progress is not None:
                 on_progress(min(patients, offset + PATIENTS_PER_BATCH))
+        _raise_demo_alerts(connection, practice_id)
         if connection.dialect.name == "postgresql":  # ids were given here: move the sequences past them
             for model in (Patient, Enrollment, Device):
                 table = model.__tablename__
@@ -115,22 +131,35 @@ class Ids:
     device: int
 
 
+def _raise_demo_alerts(connection: Any, practice_id: int) -> None:
+    """The alerts the demo's high readings call for, raised as ingestion raises them."""
+    high = connection.execute(
+        select(Observation.id).where(Observation.practice_id == practice_id, Observation.source == ALERT_SOURCE)
+    ).scalars()
+    with Session(bind=connection) as session:  # joins the generator's transaction
+        raise_alerts(session, practice_id, list(high))
+
+
 def _next_id(connection: Any, model: Any) -> int:
     return int(connection.execute(select(model.id).order_by(model.id.desc()).limit(1)).scalar() or 0) + 1
 
 
 def _staff(connection: Any, practice_id: int) -> dict[str, int]:
-    """A physician and two nurses, made once per practice."""
+    """A physician and two nurses, made once per practice (their e-mails name the practice: e-mails are
+    unique across practices). They cannot log in: no password hashes to theirs."""
+    domain = f"@practice{practice_id}.staff.demo.example"
     found = dict(
         connection.execute(
-            select(User.email, User.id).where(User.practice_id == practice_id, User.email.like("%@staff.demo.example"))
+            select(User.email, User.id).where(User.practice_id == practice_id, User.email.like(f"%{domain}"))
         ).all()
     )
-    for email, name, role, npi in (
-        ("physician@staff.demo.example", "Dana Synthetic", Role.PHYSICIAN, "1245319599"),
-        ("nurse1@staff.demo.example", "Robin Synthetic", Role.CLINICAL_STAFF, None),
-        ("nurse2@staff.demo.example", "Casey Synthetic", Role.CLINICAL_STAFF, None),
-    ):
+    people = (
+        ("physician", "Dana Synthetic", Role.PHYSICIAN, "1245319599"),
+        ("nurse", "Robin Synthetic", Role.CLINICAL_STAFF, None),
+        ("nurse2", "Casey Synthetic", Role.CLINICAL_STAFF, None),
+    )
+    for key, name, role, npi in people:
+        email = key + domain
         if email not in found:
             found[email] = connection.execute(
                 insert(User).returning(User.id),
@@ -139,7 +168,7 @@ def _staff(connection: Any, practice_id: int) -> dict[str, int]:
                     "email": email,
                     "full_name": name,
                     "role": role,
-                    "password_hash": "!",  # cannot log in: no password hashes to this
+                    "password_hash": "!",
                     "active": True,
                     "npi": npi,
                     "created_at": utc_now(),
@@ -147,7 +176,7 @@ def _staff(connection: Any, practice_id: int) -> dict[str, int]:
                     "version": 1,
                 },
             ).scalar_one()
-    return {"physician": found["physician@staff.demo.example"], "nurse": found["nurse1@staff.demo.example"]}
+    return {key: found[key + domain] for key, _, _, _ in people}
 
 
 def demo_problem(number: int) -> str | None:
@@ -164,12 +193,24 @@ def _people(
     staff: dict[str, int],
     now: dt.datetime,
     ids: Ids,
+    recent: tuple[dt.date, dt.date] | None = None,
+    seed: int = 2026,
 ) -> dict[type[Any], list[dict[str, Any]]]:
     start, first, end = span
     stamps = {"created_at": now, "updated_at": now, "version": 1}
     rows: dict[type[Any], list[dict[str, Any]]] = {
         model: []
-        for model in (Patient, Enrollment, Consent, Device, DeviceAssignment, Observation, TimeEntry, Encounter)
+        for model in (
+            Patient,
+            Enrollment,
+            Consent,
+            Device,
+            DeviceAssignment,
+            Observation,
+            TimeEntry,
+            Encounter,
+            CarePlan,
+        )
     }
     for patient_id in patient_ids:
         zone = ZONES[patient_id % len(ZONES)]
@@ -190,6 +231,7 @@ def _people(
                 "city": "Springfield",
                 "state": "IL",
                 "postal_code": "62701",
+                "care_manager_id": staff["nurse" if patient_id % 2 else "nurse2"],
                 **stamps,
             }
         )
@@ -272,8 +314,42 @@ def _people(
                 rows[Observation].extend(
                     _readings(rng, practice_id, patient_id, device_id, program, zone, start, end, adherence, now)
                 )
+                if recent is not None:
+                    own = random.Random(seed * 100_003 + patient_id * 7 + len(program))  # the month stays as it was
+                    later = list(
+                        _readings(own, practice_id, patient_id, device_id, program, zone, *recent, adherence, now)
+                    )
+                    if program == Program.RPM and patient_id % ALERT_EVERY == 0 and later:
+                        later[-1] = {**later[-1], "values": {"systolic": 184, "diastolic": 96}, "source": ALERT_SOURCE}
+                    rows[Observation].extend(later)
             rows[TimeEntry].extend(_minutes(rng, practice_id, patient_id, program, start, end, staff, stamps))
+            if recent is not None:
+                own = random.Random(seed * 200_003 + patient_id * 7 + len(program))
+                rows[TimeEntry].extend(
+                    _minutes(own, practice_id, patient_id, program, *recent, staff, stamps, visits=2)
+                )
+            if program == Program.CCM:
+                rows[CarePlan].append(_care_plan(practice_id, patient_id, conditions, first, stamps))
     return rows
+
+
+def _care_plan(
+    practice_id: int, patient_id: int, conditions: list[str], first: dt.date, stamps: dict[str, Any]
+) -> dict[str, Any]:
+    """A CCM care plan; one in three still lacks a goal's target date, for the care team to finish."""
+    target = None if patient_id % 3 == 0 else (first + dt.timedelta(days=90)).isoformat()
+    return {
+        "practice_id": practice_id,
+        "patient_id": patient_id,
+        "program": Program.CCM,
+        "problems": conditions,
+        "goals": [{"description": "Blood pressure under 130/80 at home", "target_date": target}],
+        "interventions": [{"description": "Weekly call to review readings and medicines", "responsible": "nurse"}],
+        "strengths": [],
+        "desired_outcomes": ["Stay out of hospital"],
+        "review_date": first + dt.timedelta(days=90),
+        **stamps,
+    }
 
 
 def _programs(rng: random.Random) -> list[Program]:
@@ -340,9 +416,10 @@ def _minutes(
     end: dt.date,
     staff: dict[str, int],
     stamps: dict[str, Any],
+    visits: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     days = (end - start).days
-    for _ in range(rng.choice((1, 2, 3, 3, 4))):
+    for _ in range(visits if visits is not None else rng.choice((1, 2, 3, 3, 4))):
         by_physician = rng.random() < 0.15
         yield {
             "practice_id": practice_id,
@@ -352,8 +429,7 @@ def _minutes(
             "performer": Performer.PHYSICIAN if by_physician else Performer.CLINICAL_STAFF,
             "service_date": start + dt.timedelta(days=rng.randrange(days + 1)),
             "minutes": rng.choice((5, 8, 10, 12, 15, 20, 25)),
-            "interactive": rng.random() < 0.4,
-            "interaction_mode": "phone",
+            **_contact(rng.random() < 0.4),
             **stamps,
         }
 
@@ -369,10 +445,14 @@ def _call(
         "performer": Performer.CLINICAL_STAFF,
         "service_date": day,
         "minutes": 10,
-        "interactive": True,
-        "interaction_mode": "phone",
+        **_contact(True),
         **stamps,
     }
+
+
+def _contact(interactive: bool) -> dict[str, Any]:
+    """A call is audio (the ledger's mode for a telephone call); time that was not interactive has no mode."""
+    return {"interactive": interactive, "interaction_mode": "audio" if interactive else None}
 
 
 def _mbi(number: int) -> str:
