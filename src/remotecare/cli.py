@@ -39,6 +39,8 @@ app.add_typer(export_app, name="export")
 app.add_typer(users_app, name="users")
 import_app = typer.Typer(help="Bring records in from files.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+care_teams_app = typer.Typer(help="Care teams that work the patients of several practices.", no_args_is_help=True)
+app.add_typer(care_teams_app, name="care-teams")
 
 BAD_INPUT = 2
 
@@ -261,7 +263,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option(help="Login e-mail.")],
-    practice: Annotated[str, typer.Option(help="Practice name; created if new.")],
+    practice: Annotated[str | None, typer.Option(help="Practice name; created if new.")] = None,
+    care_team: Annotated[
+        str | None, typer.Option("--care-team", help="Instead: a care team's name (created if new).")
+    ] = None,
     role: Annotated[str, typer.Option(help="admin, physician, clinical_staff, biller or integrator.")] = "admin",
     full_name: Annotated[str, typer.Option(help="Name shown in the audit trail.")] = "Administrator",
     password: Annotated[
@@ -282,11 +287,53 @@ def users_create(
     try:
         with unit_of_work(make_session_factory(engine)) as session:
             user = create_user(
-                session, email=email, password=password, role=chosen, full_name=full_name, practice_name=practice
+                session,
+                email=email,
+                password=password,
+                role=chosen,
+                full_name=full_name,
+                practice_name=practice,
+                care_team_name=care_team,
             )
-            typer.echo(f"created {user.role} {user.email} (user {user.id}) in practice {user.practice_id}")
+            where = f"practice {user.practice_id}" if user.practice_id else f"care team {user.care_team_id}"
+            typer.echo(f"created {user.role} {user.email} (user {user.id}) in {where}")
     except AccountError as exc:
         raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+
+
+@care_teams_app.command("grant")
+def care_teams_grant(
+    practice: Annotated[str, typer.Option(help="The granting practice's name.")],
+    team: Annotated[str, typer.Option("--team", help="The care team's name (created if new).")],
+    programs: Annotated[str, typer.Option(help="Comma-separated programs, e.g. RPM,CCM.")],
+) -> None:
+    """A practice grants a care team access to its patients in some programs (what its admin does with
+    POST /care-team-grants)."""
+    from sqlalchemy import select
+
+    from remotecare.config import get_settings
+    from remotecare.domain.programs import Program
+    from remotecare.services.accounts import care_team
+    from remotecare.services.care_teams import GrantRefusal, grant_access
+    from remotecare.store.models import Practice
+    from remotecare.store.session import make_engine, make_session_factory, unit_of_work
+
+    try:
+        chosen = [Program(name.strip().upper()) for name in programs.split(",") if name.strip()]
+    except ValueError:
+        raise _fail(f"programs: each one of {', '.join(p.value for p in Program)}") from None
+    engine = make_engine(get_settings().database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            practice_id = session.scalar(select(Practice.id).where(Practice.name == practice))
+            if practice_id is None:
+                raise _fail(f"practice: no practice named {practice!r}")
+            grant = grant_access(session, practice_id, care_team(session, team).id, chosen, None)
+            typer.echo(f"grant {grant.id}: {team} works {', '.join(grant.programs)} at {practice}")
+    except GrantRefusal as refusal:
+        raise _fail(f"{refusal.field}: {refusal.message}") from refusal
     finally:
         engine.dispose()
 

@@ -26,7 +26,15 @@ from remotecare.api.permissions import API_KEY_SCOPES, PERMISSIONS, PUBLIC_PATHS
 from remotecare.api.resources import RESOURCES
 from remotecare.api.security import new_token, token_digest
 from remotecare.config import Settings
-from remotecare.store.models import AuthSession, ClaimLine, HeldReading, Role
+from remotecare.store.models import (
+    AuthSession,
+    CareTeam,
+    CareTeamGrant,
+    ClaimLine,
+    HeldReading,
+    Membership,
+    Role,
+)
 from tests.api.conftest import World, seed
 from tests.databases import fresh_database
 
@@ -288,8 +296,17 @@ def _records(matrix: Matrix, practice: str, clinician: int) -> None:
             reason="no device 'UNKNOWN' in this practice",
         )
         session.add(held)
+        # A care team's grant and a membership of someone from the other practice, in this practice.
+        team = CareTeam(name=f"care team of {practice}")
+        session.add(team)
+        session.flush()
+        grant = CareTeamGrant(practice_id=line.practice_id, care_team_id=team.id, programs=["RPM"])
+        other = world.users["b:admin" if practice == "a" else "a:admin"]
+        membership = Membership(user_id=other, practice_id=line.practice_id, role=Role.PHYSICIAN)
+        session.add_all([grant, membership])
         session.commit()
         ids["/claim-lines"], ids["/held-readings"] = line.id, held.id
+        ids["/care-team-grants"], ids["/memberships"] = grant.id, membership.id
 
 
 @pytest.fixture(scope="module")

@@ -50,3 +50,30 @@ def test_users_create_refuses_a_short_password_and_an_unknown_role(database: str
     assert short.exit_code == 2 and "password: at least 12 characters" in short.output
     role = runner.invoke(app, [*base, "--role", "janitor"], env={"REMOTECARE_NEW_PASSWORD": "long enough pass"})
     assert role.exit_code == 2 and "role: one of admin" in role.output
+
+
+def test_a_care_team_gets_staff_and_grants_from_the_command_line(database: str) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    env = {"REMOTECARE_NEW_PASSWORD": "a long enough passphrase"}
+    admin = runner.invoke(app, ["users", "create", "--email", "a@example.test", "--practice", "Prairie"], env=env)
+    assert admin.exit_code == 0, admin.output
+    nurse = ["users", "create", "--email", "n@team.example", "--care-team", "Remote Co", "--role", "clinical_staff"]
+    made = runner.invoke(app, nurse, env=env)
+    assert made.exit_code == 0 and "in care team 1" in made.output, made.output
+    both = runner.invoke(
+        app, [*nurse[:3], "x@team.example", "--care-team", "Remote Co", "--practice", "Prairie"], env=env
+    )
+    assert both.exit_code == 2 and "name a practice or a care team" in both.output
+    biller = ["users", "create", "--email", "b@team.example", "--care-team", "Remote Co", "--role", "biller"]
+    assert "a care team's staff are clinical staff" in runner.invoke(app, biller, env=env).output
+    grant = ["care-teams", "grant", "--practice", "Prairie", "--team", "Remote Co", "--programs", "rpm, CCM"]
+    given = runner.invoke(app, grant)
+    assert given.exit_code == 0 and "Remote Co works CCM, RPM at Prairie" in given.output, given.output
+    again = runner.invoke(app, grant)
+    assert again.exit_code == 2 and "is in force" in again.output
+    unknown = runner.invoke(
+        app, ["care-teams", "grant", "--practice", "Nowhere", "--team", "Remote Co", "--programs", "RPM"]
+    )
+    assert unknown.exit_code == 2 and "practice: no practice named 'Nowhere'" in unknown.output
+    bad = runner.invoke(app, ["care-teams", "grant", "--practice", "Prairie", "--team", "T", "--programs", "XYZ"])
+    assert bad.exit_code == 2 and "programs: each one of" in bad.output

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -18,11 +18,29 @@ from remotecare.api.app import create_app
 from remotecare.api.security import token_digest
 from remotecare.cli import app as cli_app
 from remotecare.config import Settings, get_settings
+from remotecare.domain.facts import Window
 from remotecare.domain.programs import Program
+from remotecare.domain.time_entries import Performer
 from remotecare.rules import load_rules
+from remotecare.rules.evaluate import evaluate_activities
 from remotecare.rules.forecast import URGENCY, DeviceForecast, MonthForecast, Status
-from remotecare.services.worklist import worklist
-from remotecare.store.models import AuthSession, ClaimLine, ClaimStatus, Role, User
+from remotecare.services.billing_facts import load_facts
+from remotecare.services.demo_practice import demo_practice, generate
+from remotecare.services.worklist import WorkItem, _urgency, work_items, worklist
+from remotecare.services.worklist_cache import CacheStats, WorklistCache
+from remotecare.store.models import (
+    AuthSession,
+    ClaimLine,
+    ClaimStatus,
+    Device,
+    DeviceAssignment,
+    Enrollment,
+    Observation,
+    Patient,
+    Role,
+    TimeEntry,
+    User,
+)
 from remotecare.store.session import make_engine
 from tests.services.test_billing_facts import seed
 from tests.services.test_outreach import march, monitored_patient, practice, span
@@ -286,3 +304,264 @@ def test_a_biller_approves_voids_and_reviews_lines_but_cannot_mark_one_exported(
         ).json()
         assert (reviewed["needs_review"], reviewed["review_note"], reviewed["status"]) == (False, None, "approved")
     app.state.engine.dispose()
+
+
+def staff(session: Session, practice_id: int, name: str) -> int:
+    user = User(
+        practice_id=practice_id,
+        email=f"{name.lower()}.{practice_id}@staff.example.test",
+        full_name=name,
+        role=Role.CLINICAL_STAFF,
+        password_hash="x",
+    )
+    session.add(user)
+    session.flush()
+    return int(user.id)
+
+
+def managed_practice(session: Session) -> tuple[int, int, int]:
+    """A practice of four patients: two with Robin as care manager, one with Casey, one with none."""
+    clinic = practice(session, "Care Manager Clinic")
+    robin, casey = staff(session, clinic, "Robin"), staff(session, clinic, "Casey")
+    for name, days, manager in (
+        ("Risk", span(13, 20), robin),
+        ("Done", span(1, 16), robin),
+        ("Track", span(1, 14), casey),
+        ("Nobody", span(1, 10), None),
+    ):
+        patient = session.get(Patient, monitored_patient(session, clinic, name, days))
+        assert patient is not None
+        patient.care_manager_id = manager
+    session.commit()
+    return clinic, robin, casey
+
+
+def test_the_worklist_of_one_care_manager_lists_only_their_patients(database_url: str) -> None:
+    engine = make_engine(database_url)
+    as_of = dt.date(2026, 3, 20)
+    with Session(engine) as session:
+        clinic, robin, casey = managed_practice(session)
+        everyone = worklist(session, clinic, as_of)
+        robins = worklist(session, clinic, as_of, care_manager_id=robin)
+        caseys_at_risk = worklist(session, clinic, as_of, care_manager_id=casey, statuses={Status.AT_RISK})
+        caseys = worklist(session, clinic, as_of, care_manager_id=casey, program=Program.RPM)
+    engine.dispose()
+    assert {item.patient_name.split(",")[0] for item in robins} == {"Risk", "Done"}
+    # The same items, in the same order, as the whole practice's list without the others' patients.
+    assert robins == [item for item in everyone if item.patient_name.split(",")[0] in ("Risk", "Done")]
+    assert caseys_at_risk == []
+    assert {item.patient_name.split(",")[0] for item in caseys} == {"Track"}
+    assert {item.patient_name.split(",")[0] for item in everyone} == {"Risk", "Done", "Track", "Nobody"}
+
+
+def test_the_worklist_route_and_command_filter_by_care_manager(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        clinic, robin, _ = managed_practice(session)
+        elsewhere = staff(session, practice(session, "Other Clinic"), "Alex")
+        session.commit()
+    engine.dispose()
+    physician = login(database_url, clinic, Role.PHYSICIAN)
+    app = create_app(Settings(database_url=database_url, cookie_secure=False))
+    with TestClient(app) as client:
+        params: dict[str, Any] = {"as_of": "2026-03-20", "care_manager_id": robin}
+        listed = client.get("/worklist", params=params, headers=physician)
+        assert listed.status_code == 200, listed.text
+        assert {item["patient_name"].split(",")[0] for item in listed.json()} == {"Risk", "Done"}
+        for unknown in (elsewhere, 999_999):
+            bad = client.get("/worklist", params={**params, "care_manager_id": unknown}, headers=physician)
+            assert bad.status_code == 422 and bad.json()["error"]["field"] == "care_manager_id", bad.text
+        zero = client.get("/worklist", params={**params, "care_manager_id": 0}, headers=physician)
+        assert zero.status_code == 422 and "care_manager_id" in zero.json()["error"]["field"], zero.text
+    app.state.engine.dispose()
+
+    monkeypatch.setenv("REMOTECARE_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        args = ["worklist", "--practice", str(clinic), "--as-of", "2026-03-20"]
+        result = runner.invoke(cli_app, [*args, "--care-manager", str(robin)])
+        bad = runner.invoke(cli_app, [*args, "--care-manager", str(elsewhere)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert {line.split("│")[1].strip() for line in result.output.splitlines() if "Synthetic" in line} == {
+        "Risk, Synthetic",
+        "Done, Synthetic",
+    }
+    assert bad.exit_code == 2 and "--care-manager: no user" in bad.output
+
+
+def plain_worklist(session: Session, practice_id: int, as_of: dt.date) -> list[WorkItem]:
+    """The worklist as it was first made: every period of every episode replayed from its start, the
+    periods in progress kept. What the fast path (open periods alone, kept between requests) must equal."""
+    rules = load_rules()
+    window = Window(as_of - dt.timedelta(days=31), as_of)
+    evaluation = evaluate_activities(
+        load_facts(session, practice_id, window).activities(), rules=rules, window=window, end_under_way=True
+    )
+    items = [
+        item for found in work_items(session, practice_id, evaluation.in_progress, rules).values() for item in found
+    ]
+    return sorted(items, key=_urgency)
+
+
+def generated_practice(url: str) -> tuple[int, list[int]]:
+    """A demo practice of 150 patients (September 2026), its patients split between two care managers, plus
+    patients at the edges: an episode ended mid-month, a second episode in the same month, a device
+    returned and another lent, an RTM enrollment without a focus."""
+    engine = make_engine(url)
+    practice_id = demo_practice(engine, "Worklist Equivalence Clinic")
+    generate(engine, practice_id, 150, dt.date(2026, 9, 1), seed=9)
+    engine.dispose()
+    engine = make_engine(url)
+    with Session(engine) as session:
+        managers = [
+            int(user_id)
+            for user_id in session.scalars(select(User.id).where(User.practice_id == practice_id).order_by(User.id))
+        ][1:3]
+        for patient in session.scalars(select(Patient).where(Patient.practice_id == practice_id)):
+            patient.care_manager_id = managers[patient.id % 2] if patient.id % 5 else None
+        september = [dt.date(2026, 9, day) for day in range(1, 31)]
+        ended = monitored_patient(session, practice_id, "Ended", september[:9], start=dt.date(2026, 8, 3))
+        enrollment = session.scalars(select(Enrollment).where(Enrollment.patient_id == ended)).one()
+        enrollment.end_date = dt.date(2026, 9, 10)
+        again = monitored_patient(session, practice_id, "Again", september[::2], start=dt.date(2026, 7, 1))
+        first = session.scalars(select(Enrollment).where(Enrollment.patient_id == again)).one()
+        first.end_date = dt.date(2026, 9, 8)
+        session.add(
+            Enrollment(practice_id=practice_id, patient_id=again, program=Program.RPM, start_date=dt.date(2026, 9, 12))
+        )
+        swapped = monitored_patient(session, practice_id, "Swapped", september, start=dt.date(2026, 8, 20))
+        assignment = session.scalars(select(DeviceAssignment).where(DeviceAssignment.patient_id == swapped)).one()
+        assignment.end_date = dt.date(2026, 9, 12)
+        monitored_patient(
+            session, practice_id, "Unfocused", september[:20], program=Program.RTM, start=dt.date(2026, 8, 1)
+        )
+        session.commit()
+    engine.dispose()
+    return practice_id, managers
+
+
+def test_the_fast_worklist_equals_replaying_every_episode_on_a_generated_practice(database_url: str) -> None:
+    practice_id, managers = generated_practice(database_url)
+    cache: WorklistCache[WorkItem] = WorklistCache()
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        for as_of in (dt.date(2026, 9, 1), dt.date(2026, 9, 10), dt.date(2026, 9, 19), dt.date(2026, 9, 30)):
+            expected = plain_worklist(session, practice_id, as_of)
+            assert len(expected) > 150
+            assert worklist(session, practice_id, as_of, cache=None) == expected
+            assert worklist(session, practice_id, as_of, cache=cache) == expected  # every patient evaluated
+            assert cache.last.evaluated > 150
+            assert worklist(session, practice_id, as_of, cache=cache) == expected  # every one kept
+            assert cache.last == CacheStats(reused=cache.last.reused, evaluated=0)
+            for manager in managers:
+                theirs = set(session.scalars(select(Patient.id).where(Patient.care_manager_id == manager)))
+                mine = [item for item in expected if item.patient_id in theirs]
+                assert mine and worklist(session, practice_id, as_of, care_manager_id=manager, cache=cache) == mine
+                assert worklist(session, practice_id, as_of, care_manager_id=manager, cache=None) == mine
+            at_risk = worklist(session, practice_id, as_of, statuses={Status.AT_RISK}, program=Program.RPM, cache=cache)
+            assert at_risk == [i for i in expected if i.status == Status.AT_RISK and i.program == "RPM"]
+    engine.dispose()
+
+
+def test_a_change_to_a_patients_records_is_on_the_next_kept_worklist(database_url: str) -> None:
+    practice_id, managers = generated_practice(database_url)
+    as_of = dt.date(2026, 9, 19)
+    cache: WorklistCache[WorkItem] = WorklistCache()
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        worklist(session, practice_id, as_of, cache=cache)
+        nurse = managers[0]
+        quiet = next(  # a device period without a reading on the day
+            item
+            for item in worklist(session, practice_id, as_of, cache=cache)
+            if item.progress["kind"] == "days_with_data"
+            and not session.scalar(
+                select(func.count())
+                .select_from(Observation)
+                .where(Observation.patient_id == item.patient_id, Observation.local_date == as_of)
+            )
+        )
+        ccm = next(item for item in worklist(session, practice_id, as_of, cache=cache) if item.program == "CCM")
+        device_id = session.scalar(
+            select(DeviceAssignment.device_id).where(DeviceAssignment.patient_id == quiet.patient_id)
+        )
+
+        def check(change: str) -> list[WorkItem]:
+            session.commit()
+            kept = worklist(session, practice_id, as_of, cache=cache)
+            assert kept == plain_worklist(session, practice_id, as_of), change
+            assert cache.last.evaluated == 1, change  # the one patient changed, no other
+            return kept
+
+        def find(items: list[WorkItem], like: WorkItem) -> WorkItem:
+            return next(
+                i
+                for i in items
+                if i.enrollment_id == like.enrollment_id
+                and i.program == like.program
+                and i.progress["kind"] == like.progress["kind"]
+            )
+
+        session.add(
+            Observation(
+                practice_id=practice_id,
+                patient_id=quiet.patient_id,
+                device_id=device_id,
+                type="blood_pressure",
+                values={"systolic": 120, "diastolic": 80},
+                effective_at=dt.datetime.combine(as_of, dt.time(18), tzinfo=dt.UTC),
+                local_date=as_of,
+                content_key=f"worklist-cache-{quiet.patient_id}",
+            )
+        )
+        assert find(check("a reading"), quiet).progress["days_with_data"] == quiet.progress["days_with_data"] + 1
+
+        entry = TimeEntry(
+            practice_id=practice_id,
+            patient_id=ccm.patient_id,
+            user_id=nurse,
+            program=Program.CCM,
+            performer=Performer.CLINICAL_STAFF,
+            service_date=as_of,
+            minutes=7,
+            interactive=True,
+        )
+        session.add(entry)
+        assert find(check("minutes"), ccm).progress["minutes"] == ccm.progress["minutes"] + 7
+        entry.minutes = 9
+        assert find(check("minutes changed"), ccm).progress["minutes"] == ccm.progress["minutes"] + 9
+        entry.deleted_at = dt.datetime(2026, 9, 19, 20, tzinfo=dt.UTC)
+        assert find(check("minutes withdrawn"), ccm).progress == ccm.progress
+
+        patient = session.get(Patient, ccm.patient_id)
+        assert patient is not None
+        patient.family_name = "Renamed"
+        assert find(check("a new name"), ccm).patient_name == "Renamed, Synthetic"
+        enrollment = session.get(Enrollment, ccm.enrollment_id)
+        assert enrollment is not None
+        enrollment.complex = not enrollment.complex
+        check("complex CCM")
+        device = session.get(Device, device_id)
+        assert device is not None
+        device.medical_device = False
+        assert not [
+            i
+            for i in check("not a medical device")
+            if i.patient_id == quiet.patient_id and i.progress["kind"] == "days_with_data"
+        ]
+        patient.care_manager_id = nurse
+        session.commit()
+        # Another day is kept apart, and the first one is still there to come back to.
+        worklist(session, practice_id, as_of - dt.timedelta(days=1), cache=cache)
+        assert cache.last.evaluated > 150
+        worklist(session, practice_id, as_of, cache=cache)
+        assert cache.last.evaluated == 1  # the new care manager's patient, changed since
+        assert ccm.patient_id in {
+            i.patient_id for i in worklist(session, practice_id, as_of, care_manager_id=nurse, cache=cache)
+        }
+    engine.dispose()

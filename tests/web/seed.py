@@ -50,7 +50,7 @@ ZONE = ZoneInfo(ZONE_NAME)
 PASSWORD = "synthetic browser passphrase"
 _PASSWORD_HASH = hash_password(PASSWORD)
 DAY = dt.timedelta(days=1)
-MBIS = (f"{n}EG4TE5MK{70 + n % 30}" for n in itertools.count(1))
+MBIS = (f"{n % 9 + 1}EG4TE5MK{70 + n % 30}" for n in itertools.count(1))  # always 11 characters
 
 
 def today() -> dt.date:

@@ -19,6 +19,7 @@ from remotecare.api.routes import (
     auth,
     billing,
     care_plans,
+    care_teams,
     fhir,
     integrations,
     outreach,
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(fhir.router)
     app.include_router(billing.router)
-    for workflow in (alerts, timers, time_entries, care_plans, pain, outreach, self_audit):
+    for workflow in (alerts, timers, time_entries, care_plans, pain, outreach, self_audit, care_teams):
         app.include_router(workflow.router)
     for resource in RESOURCES:
         app.include_router(crud_router(resource))

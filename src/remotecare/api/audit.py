@@ -27,7 +27,10 @@ def record(
     practice_id: int | None = None,
     detail: dict[str, Any] | None = None,
     actor_label: str | None = None,
+    actor_id: int | None = None,
 ) -> None:
+    """One append-only event. Without a principal (a failed login; a care team's staff, who act in no
+    practice until they name one), `actor_id` and `actor_label` say who, if anyone is known."""
     client = request.client.host if request.client else None
     # A Core INSERT, written at once in the caller's transaction: the audit row needs nothing of the ORM.
     session.connection().execute(
@@ -35,8 +38,8 @@ def record(
         {
             "practice_id": principal.practice_id if principal else practice_id,
             "at": utc_now(),
-            "actor_type": principal.kind if principal else "anonymous",
-            "actor_id": principal.id if principal else None,
+            "actor_type": principal.kind if principal else ("user" if actor_id is not None else "anonymous"),
+            "actor_id": principal.id if principal else actor_id,
             "actor_label": (principal.label if principal else actor_label) or "anonymous",
             "action": action,
             "entity": entity,

@@ -17,6 +17,7 @@ from remotecare.api import audit
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError, not_found
 from remotecare.api.schemas.common import ListQuery, Page
+from remotecare.api.visibility import check_program, restrict
 from remotecare.services.record_history import jsonable
 from remotecare.store.base import MAX_ID, Base
 
@@ -50,7 +51,9 @@ class Resource:
 
 
 def scoped(model: type[Base], principal: Principal) -> Select[Any]:
-    return select(model).where(model.practice_id == principal.practice_id)  # type: ignore[attr-defined]
+    """The caller's practice's records of `model` (of their programs only, for a care team's staff)."""
+    query = select(model).where(model.practice_id == principal.practice_id)  # type: ignore[attr-defined]
+    return restrict(query, model, principal)
 
 
 def load_scoped(session: Session, model: type[Base], principal: Principal, entity: str, item_id: int) -> Any:
@@ -69,11 +72,8 @@ def check_references(
         if value is None:
             continue
         exists = session.scalar(
-            select(func.count())
-            .select_from(model)
-            .where(
-                model.id == value,  # type: ignore[attr-defined]
-                model.practice_id == principal.practice_id,  # type: ignore[attr-defined]
+            select(func.count()).select_from(
+                scoped(model, principal).where(model.id == value).subquery()  # type: ignore[attr-defined]
             )
         )
         if not exists:
@@ -155,6 +155,7 @@ def crud_router(resource: Resource) -> APIRouter:
             principal: Annotated[Principal, Depends(write_guard)],
         ) -> Any:
             values = body.model_dump()  # type: ignore[attr-defined]
+            check_program(principal, values.get("program"))
             check_references(session, principal, resource.references, values)
             if resource.prepare_create is not None:
                 values = resource.prepare_create(session, principal, values, None)

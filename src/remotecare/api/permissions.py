@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "api_keys:manage": frozenset({ADMIN}),
     "integrations:manage": frozenset({ADMIN}),
     "audit:read": frozenset({ADMIN}),
+    "grants:manage": frozenset({ADMIN}),  # which care teams work this practice, in which programs
+    "team:read": frozenset({ADMIN, PHYSICIAN, STAFF}),  # a care team's combined worklist and reports
     "self:read": frozenset({ADMIN, PHYSICIAN, STAFF, BILLER, INTEGRATOR}),
 }
 

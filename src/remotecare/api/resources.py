@@ -106,7 +106,7 @@ def prepare_time_entry(
             raise ApiError(422, "invalid", "user_id: required when an integration logs time.", "user_id")
         user_id = principal.id
     try:
-        performer = time_ledger.performer_of(session, principal.practice_id, user_id)
+        performer = time_ledger.performer_of(session, principal.practice_id, user_id, values.get("program"))
         time_ledger.check_interaction(values.get("interactive", False), values.get("interaction_mode"))
         time_ledger.check_alert(session, principal.practice_id, values["patient_id"], values.get("alert_id"))
         time_ledger.check_entry(

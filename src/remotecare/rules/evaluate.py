@@ -44,10 +44,17 @@ def evaluate_activities(
     window: Window,
     settings: PracticeSettings | None = None,
     end_under_way: bool = False,
+    only_in_progress: bool = False,
 ) -> Evaluation:
     """With `end_under_way`, the window's last day is still going on: a period ending on it is reported in
     progress (its forecast counting that day open for data and minutes) instead of judged. The worklist and
-    outreach ask for it during the day; billing never does, as it bills periods whose last day is over."""
+    outreach ask for it during the day; billing never does, as it bills periods whose last day is over.
+
+    With `only_in_progress`, nothing is judged: only the periods still open at the window's end are
+    reported (no lines, no reasons), the same ones a full evaluation reports in progress. An open period's
+    progress is its own days and minutes against the rules; nothing carried from earlier periods (set-up
+    billed once, a month already billed) enters it, so the earlier periods are not replayed, and facts from
+    `open_period_floor(window.end)` on are enough."""
     settings = settings or PracticeSettings()
     activities = list(activities)
     rivals = winning_rivals(activity.enrollment for activity in activities)
@@ -70,9 +77,15 @@ def evaluate_activities(
     for activity in ordered:
         mine = rivals[activity.enrollment.id]
         if activity.enrollment.program in DEVICE_PROGRAMS:
-            outcome.extend(_judge_device_periods(activity, mine, rules, window, settings, end_under_way))
+            outcome.extend(
+                _judge_device_periods(activity, mine, rules, window, settings, end_under_way, only_in_progress)
+            )
         siblings = episodes[(activity.patient.id, activity.enrollment.program)]
-        outcome.extend(_judge_months(activity, siblings, mine, rules, window, settings, billed_months, end_under_way))
+        outcome.extend(
+            _judge_months(
+                activity, siblings, mine, rules, window, settings, billed_months, end_under_way, only_in_progress
+            )
+        )
     return Evaluation(
         rules=rules.nearest(window.end).title,
         lines=tuple(sorted(outcome.lines, key=lambda line: line.sort_key())),
@@ -88,16 +101,21 @@ def _judge_device_periods(
     window: Window,
     settings: PracticeSettings,
     end_under_way: bool,
+    only_in_progress: bool,
 ) -> Outcome:
     outcome = Outcome()
     enrollment = activity.enrollment
     if activity.monitoring_start is None:
         span = _enrollment_span_in(enrollment, window)
-        if span is not None:
+        if span is not None and not only_in_progress:
             outcome.not_billed.append(_not_billed(activity, span, Reason.NO_MEDICAL_DEVICE, program=enrollment.program))
         return outcome
     state = EpisodeState()
-    for period in device_periods(activity.monitoring_start, enrollment.end, through=window.end):
+    # Every period before the one that holds the window's last day is over by then.
+    from_day = window.end if only_in_progress else None
+    for period in device_periods(activity.monitoring_start, enrollment.end, through=window.end, from_day=from_day):
+        if only_in_progress and _closed(period, window, end_under_way):
+            continue
         judgement = _judgement(activity, period, rules, outcome, window, end_under_way)
         if judgement is None:
             continue
@@ -119,17 +137,24 @@ def _judge_months(
     settings: PracticeSettings,
     billed_months: BilledMonths,
     end_under_way: bool,
+    only_in_progress: bool,
 ) -> Outcome:
     outcome = Outcome()
     enrollment = activity.enrollment
     last = min(enrollment.end or window.end, window.end)
     state = MonthState()
-    for month in calendar_months(enrollment.start, last):
+    # Every month before the window's last one is over by then.
+    first = max(enrollment.start, window.end.replace(day=1)) if only_in_progress else enrollment.start
+    for month in calendar_months(first, last):
+        if only_in_progress and _closed(month, window, end_under_way):
+            continue
         judgement = _judgement(activity, month, rules, outcome, window, end_under_way)
         if judgement is None or not judgement.program_rule.time_codes_in_order:
             continue
         owner = _month_owner(siblings, month)
         if owner is not activity:
+            if only_in_progress:
+                continue
             # One month, one judgement: the program's latest episode in it takes every minute.
             if window.start <= month.end <= window.end:
                 judgement.refuse(

@@ -46,6 +46,7 @@ class RuleBook:
         self._rule_sets = dict(sorted(rule_sets.items()))
         self.sources = dict(sources)
         self._in_force_cache: dict[tuple[int, int], RuleSet] = {}
+        self._in_force_by_day: dict[dt.date, RuleSet | None] = {}  # asked for every period judged
 
     @property
     def years(self) -> list[int]:
@@ -60,6 +61,11 @@ class RuleBook:
 
     def in_force(self, day: dt.date) -> RuleSet | None:
         """The rules that judge a service dated `day`, mid-year changes applied."""
+        if day not in self._in_force_by_day:
+            self._in_force_by_day[day] = self._in_force(day)
+        return self._in_force_by_day[day]
+
+    def _in_force(self, day: dt.date) -> RuleSet | None:
         base = self._rule_sets.get(day.year)
         if base is None:
             return None

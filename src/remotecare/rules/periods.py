@@ -34,13 +34,20 @@ class BillingPeriod:
 
 
 def device_periods(
-    monitoring_start: dt.date, episode_end: dt.date | None, *, through: dt.date
+    monitoring_start: dt.date,
+    episode_end: dt.date | None,
+    *,
+    through: dt.date,
+    from_day: dt.date | None = None,
 ) -> Iterator[BillingPeriod]:
     """Period k covers start + 30k .. start + 30k + 29; the last is cut at the episode end.
 
-    Yields every period that starts on or before `through` (policy rule 1: periods never stretch).
+    Yields every period that starts on or before `through` (policy rule 1: periods never stretch); with
+    `from_day`, only from the one that holds that day on (none if the episode was cut before it).
     """
     start = monitoring_start
+    if from_day is not None and from_day > start:
+        start += dt.timedelta(days=DEVICE_PERIOD_DAYS * ((from_day - start).days // DEVICE_PERIOD_DAYS))
     while start <= through and (episode_end is None or start <= episode_end):
         end = start + dt.timedelta(days=DEVICE_PERIOD_DAYS - 1)
         if episode_end is not None and episode_end < end:
@@ -53,6 +60,11 @@ def device_periods(
 def month_of(day: dt.date) -> BillingPeriod:
     last = calendar.monthrange(day.year, day.month)[1]
     return BillingPeriod(day.replace(day=1), day.replace(day=last))
+
+
+def open_period_floor(as_of: dt.date) -> dt.date:
+    """The earliest day of any period still open on `as_of`: its 30-day period or its calendar month."""
+    return min(as_of - dt.timedelta(days=DEVICE_PERIOD_DAYS - 1), as_of.replace(day=1))
 
 
 def calendar_months(first: dt.date, last: dt.date) -> Iterator[BillingPeriod]:

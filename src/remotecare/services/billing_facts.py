@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Connection, String, and_, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from remotecare.domain.devices import Device as DomainDevice
@@ -38,7 +39,7 @@ from remotecare.rules.counting import (
     monitoring_start,
 )
 from remotecare.store.base import MAX_ID
-from remotecare.store.batches import chunks
+from remotecare.store.batches import IN_LIST, chunks
 from remotecare.store.models import (
     Consent,
     Device,
@@ -118,15 +119,33 @@ def device_name(serial: str, assignment_id: int) -> str:
 
 
 def load_facts(
-    session: Session, practice_id: int, window: Window, patients: tuple[int, int] | None = None
+    session: Session,
+    practice_id: int,
+    window: Window,
+    patients: tuple[int, int] | None = None,
+    *,
+    care_manager_id: int | None = None,
+    patient_ids: Collection[int] | None = None,
+    data_since: dt.date | None = None,
 ) -> PracticeFacts:
     """The facts of the practice's patients whose ids fall in `patients` (first, last), or of all of them:
-    a run over a large practice loads them a slice at a time, so its memory does not grow with it."""
+    a run over a large practice loads them a slice at a time, so its memory does not grow with it. With
+    `care_manager_id`, only that care manager's patients, and with `patient_ids` (at most `IN_LIST`),
+    only those: every query is narrowed by the database.
+
+    Days with data and minutes are read from the earliest enrollment's start, so that every period of an
+    episode can be replayed; a caller that needs only the periods still open (see
+    `rules.evaluate.evaluate_activities(only_in_progress=True)`) passes `data_since` to read less."""
     facts = PracticeFacts(window)
     first, last = patients or (0, MAX_ID)
     earliest = window.start - LOOKBACK
-    consents = _consents(session, practice_id, first, last)
-    rows = session.execute(
+    mine = _patients_of(practice_id, care_manager_id, patient_ids)
+    # Plain rows from the connection: the ORM's per-row handling took longer than the queries. Anything
+    # the session holds unwritten is flushed first, as `session.execute` would.
+    session.flush()
+    connection = session.connection()
+    consents = _consents(connection, practice_id, first, last, mine)
+    rows = connection.execute(
         select(
             Enrollment.id,
             Enrollment.patient_id,
@@ -140,6 +159,7 @@ def load_facts(
             Enrollment.patient_id.between(first, last),
             Enrollment.start_date <= window.end,
             or_(Enrollment.end_date.is_(None), Enrollment.end_date >= earliest),
+            *mine(Enrollment.patient_id),
         )
     ).all()
     for enrollment_id, patient_id, program, start, end, focus, complex_ in rows:
@@ -155,19 +175,21 @@ def load_facts(
                 complex_,
             )
         )
-    patient_ids = sorted({int(e.patient) for e in facts.enrollments})
-    if not patient_ids:
+    enrolled = sorted({int(e.patient) for e in facts.enrollments})
+    if not enrolled:
         return facts
     since = min(e.start for e in facts.enrollments)
-    for chunk in chunks(patient_ids):
-        for patient_id, zone, established, conditions in session.execute(
+    if data_since is not None:
+        since = max(since, data_since)
+    for chunk in chunks(enrolled):
+        for patient_id, zone, established, conditions in connection.execute(
             select(Patient.id, Patient.timezone, Patient.established, Patient.conditions).where(
                 Patient.practice_id == practice_id, Patient.id.in_(chunk)
             )
         ):
             facts.patients[patient_id] = DomainPatient(str(patient_id), zone, established, tuple(conditions))
-    wanted = set(patient_ids)
-    for assignment_id, device_id, patient_id, program, start, end, medical, kind, serial in session.execute(
+    wanted = set(enrolled)
+    for assignment_id, device_id, patient_id, program, start, end, medical, kind, serial in connection.execute(
         select(
             DeviceAssignment.id,
             DeviceAssignment.device_id,
@@ -180,19 +202,25 @@ def load_facts(
             Device.serial,
         )
         .join(Device, and_(Device.id == DeviceAssignment.device_id, Device.practice_id == practice_id))
-        .where(DeviceAssignment.practice_id == practice_id, DeviceAssignment.patient_id.between(first, last))
+        .where(
+            DeviceAssignment.practice_id == practice_id,
+            DeviceAssignment.patient_id.between(first, last),
+            *mine(DeviceAssignment.patient_id),
+        )
     ):
         if patient_id in wanted:
             facts.devices[assignment_id] = DomainDevice(
                 device_name(serial, assignment_id), str(patient_id), Program(program), kind, medical, start, end
             )
             facts.device_records[assignment_id] = device_id
-    for patient_id, assignment_id, day in session.execute(
-        counted_data_days(practice_id, since, window.end).where(Observation.patient_id.between(first, last))
+    for patient_id, assignment_id, day in connection.execute(
+        counted_data_days(practice_id, since, window.end).where(
+            Observation.patient_id.between(first, last), *mine(Observation.patient_id)
+        )
     ):
         if patient_id in wanted:
             facts.data_days.setdefault((patient_id, assignment_id), set()).add(day)
-    for entry_id, patient_id, program, day, minutes, performer, interactive in session.execute(
+    for entry_id, patient_id, program, day, minutes, performer, interactive in connection.execute(
         select(
             TimeEntry.id,
             TimeEntry.patient_id,
@@ -207,17 +235,19 @@ def load_facts(
             TimeEntry.service_date >= since,
             TimeEntry.service_date <= window.end,
             TimeEntry.deleted_at.is_(None),
+            *mine(TimeEntry.patient_id),
         )
     ):
         if patient_id in wanted:
             facts.time_entries.append(
                 DomainTimeEntry(str(patient_id), Program(program), day, minutes, performer, interactive, str(entry_id))
             )
-    for patient_id, day, visit_type, face_to_face in session.execute(
+    for patient_id, day, visit_type, face_to_face in connection.execute(
         select(Encounter.patient_id, Encounter.date, Encounter.type, Encounter.face_to_face).where(
             Encounter.practice_id == practice_id,
             Encounter.patient_id.between(first, last),
             Encounter.date <= window.end,
+            *mine(Encounter.patient_id),
         )
     ):
         if patient_id in wanted:
@@ -252,15 +282,101 @@ def counted_data_days(practice_id: int, since: dt.date, through: dt.date) -> Any
     )
 
 
-def _consents(session: Session, practice_id: int, first: int, last: int) -> dict[tuple[int, Program], dt.date]:
+def _patients_of(
+    practice_id: int, care_manager_id: int | None, patient_ids: Collection[int] | None
+) -> Callable[[Any], list[Any]]:
+    """The extra conditions that keep a query's `patient_id` column to the care manager's patients (a
+    subquery, so the database picks them, not a list sent from here) and to `patient_ids`."""
+    if patient_ids is not None and len(patient_ids) > IN_LIST:
+        raise ValueError(f"at most {IN_LIST} patient ids at a time")
+    theirs = select(Patient.id).where(Patient.practice_id == practice_id, Patient.care_manager_id == care_manager_id)
+    ids = None if patient_ids is None else sorted(patient_ids)
+
+    def conditions(column: Any) -> list[Any]:
+        found = [] if care_manager_id is None else [column.in_(theirs)]
+        return found if ids is None else [*found, column.in_(ids)]
+
+    return conditions
+
+
+def _consents(
+    connection: Connection, practice_id: int, first: int, last: int, mine: Callable[[Any], list[Any]]
+) -> dict[tuple[int, Program], dt.date]:
     """The earliest standing consent per patient and program."""
-    rows = session.execute(
+    rows = connection.execute(
         select(Consent.patient_id, Consent.program, func.min(Consent.obtained_on))
         .where(
             Consent.practice_id == practice_id,
             Consent.patient_id.between(first, last),
             Consent.revoked_on.is_(None),
+            *mine(Consent.patient_id),
         )
         .group_by(Consent.patient_id, Consent.program)
     )
     return {(patient_id, Program(program)): day for patient_id, program, day in rows}
+
+
+def patient_fingerprints(
+    session: Session, practice_id: int, since: dt.date, *, care_manager_id: int | None = None
+) -> dict[int, tuple[str | None, ...]]:
+    """Per patient of the practice (or of the care manager), a value that changes whenever anything
+    `load_facts(data_since=since)` reads about that patient changes: one query, one row per patient, each
+    table looked up by the patient's index, so its cost follows the number of patients (and their readings
+    since `since`), not the practice's history.
+
+    For each table, the patient's rows: their count, highest id, sum of versions and latest `updated_at`.
+    A row added raises the count and the latest stamp; one removed lowers the count (with one added in
+    the same breath, the stamp still moves); one changed through the ORM raises the sum of versions
+    (optimistic locking bumps it on every UPDATE), whatever the order in which concurrent writers commit.
+    Readings and minutes only from `since` on, which keeps it to the days a worklist reads; readings are
+    never changed once stored (the table has no version or `updated_at`), so their count and highest id
+    are enough. A device's own changes (its serial, whether it is a medical device) count for every
+    patient it is assigned to."""
+    text = _as_text(session)
+
+    def summary(
+        model: Any, *stamps: Any, sums: tuple[Any, ...] = (), where: tuple[Any, ...] = (), join: tuple[Any, ...] = ()
+    ) -> Any:
+        value = text(func.count()) + ":" + text(func.max(model.id))
+        versions = (model.version,) if hasattr(model, "version") else ()
+        for column in (*versions, *sums):
+            value = value + ":" + text(func.sum(column))
+        for stamp in stamps:
+            value = value + ":" + text(func.max(stamp))
+        query = select(value)
+        if join:
+            query = query.join(*join)
+        return query.where(model.practice_id == practice_id, model.patient_id == Patient.id, *where).scalar_subquery()
+
+    query = select(
+        Patient.id,
+        text(Patient.version) + ":" + text(Patient.updated_at),
+        summary(Enrollment, Enrollment.updated_at),
+        summary(Consent, Consent.updated_at),
+        summary(
+            DeviceAssignment,
+            DeviceAssignment.updated_at,
+            Device.updated_at,
+            sums=(Device.version,),
+            join=(Device, Device.id == DeviceAssignment.device_id),
+        ),
+        summary(Observation, where=(Observation.local_date >= since,)),
+        summary(TimeEntry, TimeEntry.updated_at, where=(TimeEntry.service_date >= since,)),
+        summary(Encounter, Encounter.updated_at),
+    ).where(Patient.practice_id == practice_id)
+    if care_manager_id is not None:
+        query = query.where(Patient.care_manager_id == care_manager_id)
+    session.flush()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # One lookup per patient and table looks costly to the planner, which would spend longer compiling
+        # the query (JIT, about a second) than running it (a tenth of that). For this transaction only.
+        connection.exec_driver_sql("SET LOCAL jit = off")
+    return {int(row[0]): tuple(row[1:]) for row in connection.execute(query)}
+
+
+def _as_text(session: Session) -> Callable[[Any], Any]:
+    """A column read as the database's own text: no conversion to Python values on the way."""
+    if session.get_bind().dialect.name == "sqlite":  # dates and times are stored as text already
+        return lambda column: type_coerce(column, String)
+    return lambda column: cast(column, String)

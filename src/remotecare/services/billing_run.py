@@ -28,6 +28,8 @@ from remotecare.rules.results import Evaluation
 from remotecare.rules.settings import PracticeSettings
 from remotecare.services.billing_facts import patient_slices
 from remotecare.services.billing_pool import PoolStats, evaluations
+from remotecare.services.line_attribution import KEYS as ATTRIBUTION
+from remotecare.services.line_attribution import attributions
 from remotecare.store.base import utc_now
 from remotecare.store.batches import chunks, next_ids
 from remotecare.store.models import ClaimLine, ClaimStatus
@@ -103,17 +105,21 @@ def _write_lines(
     }
     seen: set[Key] = set()
     new: list[dict[str, Any]] = []
-    for proposed in proposed_lines:
+    named = attributions(session, practice_id, proposed_lines)
+    for index, proposed in enumerate(proposed_lines):
         lines, units = report.code_totals.get(proposed.code, (0, 0))
         report.code_totals[proposed.code] = (lines + 1, units + proposed.units)
         key: Key = (int(proposed.enrollment), proposed.code, proposed.period.start)
         seen.add(key)
         values = _values(proposed)
+        values["evidence"].update(named.get(index, {}))
         line = existing.get(key)
         if line is None:
             new.append(values)
             continue
         changes = _changes(line, values)
+        if not changes and line.status is ClaimStatus.PROPOSED and _named(line.evidence) != _named(values["evidence"]):
+            line.evidence = values["evidence"]  # who did it and who supervised: kept current on proposed lines
         if line.status is ClaimStatus.VOID:
             _flag(report, line, "The rules propose this voided line again.")
         elif not changes:
@@ -176,7 +182,24 @@ def _values(proposed: ProposedLine) -> dict[str, Any]:
 
 
 def _changes(line: ClaimLine, values: dict[str, Any]) -> list[str]:
-    return [name for name, value in values.items() if getattr(line, name) != value]
+    """What the facts would change. Who performed and supervised the work is not a change of the facts
+    (a name corrected, a line written before lines named them), so it never flags an approved line."""
+    changed = []
+    for name, value in values.items():
+        old = getattr(line, name)
+        if name == "evidence":
+            old, value = _without_names(old), _without_names(value)
+        if old != value:
+            changed.append(name)
+    return changed
+
+
+def _named(evidence: dict[str, Any]) -> dict[str, Any]:
+    return {key: evidence.get(key) for key in ATTRIBUTION}
+
+
+def _without_names(evidence: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in evidence.items() if key not in ATTRIBUTION}
 
 
 def _flag(report: RunReport, line: ClaimLine, note: str) -> None:

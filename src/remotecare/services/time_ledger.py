@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 from remotecare.domain.programs import Program
 from remotecare.domain.time_blocks import Duration, Span, local_day, place_block
 from remotecare.domain.time_entries import Performer
-from remotecare.services.ledger_refusal import LedgerRefusal as LedgerRefusal  # re-exported: callers catch it here
+from remotecare.services.ledger_refusal import LedgerRefusal as LedgerRefusal
+from remotecare.services.practice_access import access_in  # re-exported: callers catch it here
 from remotecare.services.time_entry_history import record_version
 from remotecare.store.base import utc_now
 from remotecare.store.models import Alert, Patient, Practice, Role, RunningTimer, TimeEntry, User
@@ -75,17 +76,27 @@ class _Logged:
         return Span(self.started_at, self.ended_at) if self.started_at and self.ended_at else None
 
 
-def performer_of(session: Session, practice_id: int, user_id: int) -> Performer:
-    """The performer a person's minutes count as; refused for a role whose time is not clinical time."""
-    user = session.get(User, user_id)
-    if user is None or user.practice_id != practice_id:
+def performer_of(session: Session, practice_id: int, user_id: int, program: Program | None = None) -> Performer:
+    """The performer a person's minutes count as in this practice (their role here: their own practice's,
+    a membership's, or a care team's grant, which also limits the programs); refused for a role whose time
+    is not clinical time, or a program outside the grant."""
+    access = access_in(session, user_id, practice_id)
+    if access is None:
         raise LedgerRefusal("user_id", f"no user {user_id} in this practice.", status=422, code="unknown_reference")
-    performer = PERFORMER_BY_ROLE.get(user.role)
+    performer = PERFORMER_BY_ROLE.get(access.role)
     if performer is None:
         raise LedgerRefusal(
             "user_id",
-            f"{_article(user.role.value)} {user.role.value}'s time is not clinical time: "
+            f"{_article(access.role.value)} {access.role.value}'s time is not clinical time: "
             "only physicians and clinical staff log billable minutes.",
+        )
+    if program is not None and access.programs is not None and Program(program) not in access.programs:
+        allowed = ", ".join(sorted(str(p) for p in access.programs))
+        raise LedgerRefusal(
+            "program",
+            f"user {user_id} works here for {allowed} only (a care team's grant).",
+            status=403,
+            code="forbidden",
         )
     return performer
 
@@ -361,7 +372,7 @@ def start_timer(
 ) -> RunningTimer:
     """Start the person's timer on a patient and program; refused while another of theirs runs."""
     lock_ledger(session, practice_id, user_id)
-    performer_of(session, practice_id, user_id)
+    performer_of(session, practice_id, user_id, program)
     if session.scalar(select(Patient.id).where(Patient.id == patient_id, Patient.practice_id == practice_id)) is None:
         raise LedgerRefusal("patient_id", f"no patient {patient_id} in this practice.", status=404)
     check_alert(session, practice_id, patient_id, alert_id)
@@ -406,7 +417,7 @@ def stop_timer(
         session.delete(timer)
         session.flush()
         raise TimerTooShort(timer.id)
-    performer = performer_of(session, practice_id, user_id)
+    performer = performer_of(session, practice_id, user_id, Program(timer.program))
     check_interaction(interactive, interaction_mode)
     patient = session.scalar(select(Patient).where(Patient.id == timer.patient_id, Patient.practice_id == practice_id))
     assert patient is not None  # patients are never deleted (RESTRICT)

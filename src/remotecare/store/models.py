@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -89,15 +89,52 @@ class Practice(IdMixin, TimestampMixin, AddressMixin, Base):
     audit_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class CareTeam(IdMixin, TimestampMixin, Base):
+    """An organization whose staff work the care of practices that grant it access (a monitoring company)."""
+
+    __tablename__ = "care_teams"
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
 class User(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """Staff of one practice (`practice_id`, `role` there), or of a care team (`care_team_id`), never both.
+    Either may also hold memberships in other practices, each with its own role."""
+
     __tablename__ = "users"
-    practice_id: Mapped[int] = practice_fk()
+    __table_args__ = (CheckConstraint("(practice_id IS NULL) <> (care_team_id IS NULL)", name="practice_or_care_team"),)
+    practice_id: Mapped[int | None] = mapped_column(Id, ForeignKey("practices.id", ondelete="RESTRICT"), index=True)
+    care_team_id: Mapped[int | None] = mapped_column(Id, ForeignKey("care_teams.id", ondelete="RESTRICT"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     npi: Mapped[str | None] = mapped_column(String(10))  # a physician's, as rendering provider on claims
+
+
+class Membership(IdMixin, TimestampMixin, Base):
+    """A user's place in a practice other than their own, with the role they hold there."""
+
+    __tablename__ = "practice_memberships"
+    __table_args__ = (UniqueConstraint("user_id", "practice_id"),)
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    practice_id: Mapped[int] = practice_fk()
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CareTeamGrant(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """A practice's grant to a care team: its staff work the practice's patients in `programs`, as clinical
+    staff under the practice's billing practitioners, until the grant is revoked (at once)."""
+
+    __tablename__ = "care_team_grants"
+    __table_args__ = (Index("ix_care_team_grants_team_practice", "care_team_id", "practice_id"),)
+    practice_id: Mapped[int] = practice_fk()
+    care_team_id: Mapped[int] = mapped_column(Id, ForeignKey("care_teams.id", ondelete="RESTRICT"))
+    programs: Mapped[list[str]] = mapped_column(default=list)
+    granted_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class AuthSession(IdMixin, Base):

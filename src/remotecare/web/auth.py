@@ -20,12 +20,25 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 
 from remotecare.api.deps import SESSION_COOKIE, Principal, SessionDep, principal_from_login
+from remotecare.api.errors import ApiError
 from remotecare.api.permissions import PERMISSIONS
+from remotecare.services.practice_access import Access, accesses
 from remotecare.store.models import Practice, Role, User
+
+# The practice the browser works in, for people who work in several (members, care teams).
+PRACTICE_COOKIE = "remotecare_practice"
 
 
 class LoginRequired(Exception):
     """No valid login: the browser goes to the login page, then back to `next_path`."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class PracticeChoiceRequired(Exception):
+    """A person who works in several practices (or none of their own) has not chosen one, or lost it."""
 
     def __init__(self, next_path: str) -> None:
         super().__init__(next_path)
@@ -47,6 +60,7 @@ class Viewer:
     principal: Principal
     name: str
     practice_name: str
+    practices: tuple[Access, ...] = ()  # every practice they may switch to
 
     @property
     def role(self) -> Role:
@@ -60,18 +74,25 @@ def login_url(next_path: str) -> str:
     return f"/app/login?next={quote(next_path, safe='/')}"
 
 
+def chosen_practice(request: Request) -> int | None:
+    value = request.cookies.get(PRACTICE_COOKIE, "")
+    return int(value) if value.isdigit() and 0 < int(value) <= 2**53 else None
+
+
 def current_viewer(request: Request, session: SessionDep) -> Viewer:
     token = request.cookies.get(SESSION_COOKIE)
-    principal = principal_from_login(session, token) if token else None
+    try:
+        principal = principal_from_login(session, token, chosen_practice(request)) if token else None
+    except ApiError as refused:  # no practice chosen, or one no longer theirs (a grant revoked)
+        if refused.status in (404, 422):
+            raise PracticeChoiceRequired(request.url.path) from None
+        raise
     if principal is None:
         raise LoginRequired(request.url.path)
-    row = session.execute(
-        select(User.full_name, Practice.name)
-        .join(Practice, Practice.id == User.practice_id)
-        .where(User.id == principal.id)
-    ).one()
+    name = session.scalar(select(User.full_name).where(User.id == principal.id)) or principal.label
+    practice_name = session.scalar(select(Practice.name).where(Practice.id == principal.practice_id)) or ""
     request.state.principal = principal  # the audit trail reads it from here, as for the API
-    viewer = Viewer(principal, row.full_name, row.name)
+    viewer = Viewer(principal, name, practice_name, tuple(accesses(session, principal.id)))
     request.state.viewer = viewer  # for the page that says no
     return viewer
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from remotecare.web.auth import LoginRequired, PageForbidden, login_url
+from remotecare.web.auth import LoginRequired, PageForbidden, PracticeChoiceRequired, login_url
 from remotecare.web.render import page
-from remotecare.web.routes import admin, alerts, billing, patients, session, worklist
+from remotecare.web.routes import admin, alerts, billing, patients, practices, session, worklist
 
 STATIC = Path(__file__).parent / "static"
 
 
 def install_web(app: FastAPI) -> None:
-    for pages in (session, worklist, patients, alerts, billing, admin):
+    for pages in (session, practices, worklist, patients, alerts, billing, admin):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -25,6 +26,13 @@ def install_web(app: FastAPI) -> None:
         if request.headers.get("hx-request") == "true":  # htmx follows this header to a whole page
             return Response(status_code=401, headers={"HX-Redirect": login_url(error.next_path)})
         return RedirectResponse(login_url(error.next_path), status_code=303)
+
+    @app.exception_handler(PracticeChoiceRequired)
+    async def to_practices(request: Request, error: PracticeChoiceRequired) -> Response:
+        target = f"/app/practices?next={quote(error.next_path, safe='/')}"
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=409, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
 
     @app.exception_handler(PageForbidden)
     async def forbidden(request: Request, error: PageForbidden) -> Response:

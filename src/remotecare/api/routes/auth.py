@@ -44,8 +44,17 @@ def login(body: LoginRequest, request: Request, response: Response, session: Ses
     token = new_token()
     expires = utc_now() + dt.timedelta(hours=settings.session_hours)
     session.add(AuthSession(user_id=user.id, token_hash=token_digest(token), expires_at=expires, ip=address))
-    principal = Principal("user", user.id, user.practice_id, user.role, user.email)
-    audit.record(session, request, principal, action="login", entity="user", entity_id=user.id)
+    audit.record(
+        session,
+        request,
+        None,
+        action="login",
+        entity="user",
+        entity_id=user.id,
+        practice_id=user.practice_id,  # none for a care team's staff: they name a practice per request
+        actor_id=user.id,
+        actor_label=user.email,
+    )
     session.commit()
     response.set_cookie(
         SESSION_COOKIE,

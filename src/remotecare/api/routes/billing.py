@@ -7,15 +7,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from remotecare.api import audit
+from remotecare.api.crud import check_references
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
-from remotecare.api.schemas.common import CareDate
+from remotecare.api.schemas.common import CareDate, RecordId
 from remotecare.domain.facts import Window
 from remotecare.domain.programs import Program
 from remotecare.rules.forecast import Status
 from remotecare.services.billing_run import default_window, run_billing
 from remotecare.services.worklist import WorkItem, worklist
 from remotecare.store.base import utc_now
+from remotecare.store.models import User
 
 router = APIRouter(tags=["billing"])
 
@@ -45,6 +47,9 @@ class WorklistQuery(BaseModel):
         default=None, description="Only periods whose forecast has one of these statuses (repeat to add more)."
     )
     program: Program | None = Field(default=None, description="Only this program's periods.")
+    care_manager_id: RecordId | None = Field(
+        default=None, description="Only the periods of the patients whose care manager is this user."
+    )
 
 
 @router.post("/billing-runs", response_model=BillingRunReport, summary="Run billing for the practice")
@@ -82,12 +87,14 @@ def read_worklist(
     """Every period still open on the day (today's last day included), with days or minutes so far, days
     left, the next threshold and the forecast: what is about to be lost first (at risk, short code only, on
     track, missed, met), then the most payment at risk, then the soonest deadline."""
+    check_references(session, principal, {"care_manager_id": User}, {"care_manager_id": query.care_manager_id})
     items = worklist(
         session,
         principal.practice_id,
         query.as_of or utc_now().date(),
         statuses=None if query.status is None else set(query.status),
         program=query.program,
+        care_manager_id=query.care_manager_id,
     )
     audit.record_list(
         session,

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from remotecare.api import audit
-from remotecare.api.deps import SESSION_COOKIE, Principal, SessionDep, principal_from_login
+from remotecare.api.deps import SESSION_COOKIE, SessionDep, principal_from_login
 from remotecare.api.security import new_token, token_digest, verify_password
 from remotecare.store.base import utc_now
 from remotecare.store.models import AuthSession, Role, User
@@ -87,8 +87,17 @@ def log_in(
     token = new_token()
     expires = utc_now() + dt.timedelta(hours=settings.session_hours)
     session.add(AuthSession(user_id=user.id, token_hash=token_digest(token), expires_at=expires, ip=address))
-    principal = Principal("user", user.id, user.practice_id, user.role, user.email)
-    audit.record(session, request, principal, action="login", entity="user", entity_id=user.id)
+    audit.record(
+        session,
+        request,
+        None,
+        action="login",
+        entity="user",
+        entity_id=user.id,
+        practice_id=user.practice_id,  # none for a care team's staff: they name a practice per request
+        actor_id=user.id,
+        actor_label=user.email,
+    )
     session.commit()
     response = RedirectResponse(_safe_next(next) or home_of(user.role), status_code=303)
     response.set_cookie(
