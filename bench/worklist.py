@@ -79,8 +79,9 @@ PHASES = (
 )
 
 
-def fresh(kind: str, folder: Path) -> str:
+def fresh(kind: str, folder: Path | None) -> str:
     if kind == "sqlite":
+        assert folder is not None
         url = f"sqlite:///{folder / 'worklist.db'}"
     else:
         admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
@@ -362,8 +363,10 @@ def main() -> None:
         engine.dispose()
     else:
         for kind in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
-            folder = args.keep or Path(tempfile.mkdtemp(prefix="remotecare-worklist-"))
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = None
+            if kind == "sqlite":
+                folder = args.keep or Path(tempfile.mkdtemp(prefix="remotecare-worklist-"))
+                folder.mkdir(parents=True, exist_ok=True)
             url = fresh(kind, folder)
             practice_id, detail = seed(url, args.patients)
             targets.append((kind, url, practice_id, detail))

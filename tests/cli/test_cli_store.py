@@ -77,3 +77,44 @@ def test_a_care_team_gets_staff_and_grants_from_the_command_line(database: str) 
     assert unknown.exit_code == 2 and "practice: no practice named 'Nowhere'" in unknown.output
     bad = runner.invoke(app, ["care-teams", "grant", "--practice", "Prairie", "--team", "T", "--programs", "XYZ"])
     assert bad.exit_code == 2 and "programs: each one of" in bad.output
+
+
+def test_a_migration_that_copies_a_table_keeps_the_rows_that_point_at_it(tmp_path: Path) -> None:
+    """SQLite alters `users` (0009) by copying it: with foreign keys enforced, dropping the old table would
+    have deleted the logins (ON DELETE CASCADE) and refused for the time entries (RESTRICT)."""
+    from alembic import command
+
+    from remotecare.store.migrate import alembic_config, upgrade
+    from remotecare.store.session import make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0008")
+    engine = make_engine(url)
+    stamps = "'2026-01-01', '2026-01-01'"
+    with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO practices (name, timezone, place_of_service, alert_overrides, audit_settings, created_at, "
+            f"updated_at) VALUES ('P', 'America/Chicago', '11', '{{}}', '{{}}', {stamps})",
+            "INSERT INTO users (practice_id, email, full_name, role, password_hash, active, created_at, updated_at, "
+            f"version) VALUES (1, 'a@example.test', 'A', 'admin', '!', 1, {stamps}, 1)",
+            "INSERT INTO auth_sessions (user_id, token_hash, created_at, expires_at) VALUES (1, 'h', "
+            "'2026-01-01', '2027-01-01')",
+            "INSERT INTO patients (practice_id, given_name, family_name, birth_date, medicare_id, timezone, "
+            "conditions, established, alert_overrides, created_at, updated_at, version) VALUES (1, 'S', 'P', "
+            f"'1950-01-01', '1EG4TE5MK73', 'America/Chicago', '[]', 1, '{{}}', {stamps}, 1)",
+            "INSERT INTO time_entries (practice_id, patient_id, user_id, program, performer, service_date, minutes, "
+            f"interactive, created_at, updated_at, version) VALUES (1, 1, 1, 'RPM', 'clinical_staff', '2026-01-02', "
+            f"10, 0, {stamps}, 1)",
+        ):
+            connection.execute(text(statement))
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        kept = [
+            connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("auth_sessions", "time_entries")
+        ]
+        enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    engine.dispose()
+    assert kept == [1, 1] and enforced == 1

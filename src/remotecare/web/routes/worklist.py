@@ -29,6 +29,7 @@ from remotecare.web.progress import STATUS_LABELS, Bar, progress_bar, short_day,
 from remotecare.web.render import page
 
 router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 100  # rows per page: a large practice's whole list would be megabytes of HTML
 CLINICIANS = (Role.CLINICAL_STAFF, Role.PHYSICIAN)
 UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
@@ -61,11 +62,15 @@ class Filters:
     care_manager: int | None = None
     status: Status | None = None
     as_of: dt.date | None = None
+    page: int = 1
 
     def query(self) -> dict[str, str]:
         chosen: dict[str, object] = {"program": self.program, "care_manager": self.care_manager}
         chosen.update(status=self.status, as_of=self.as_of.isoformat() if self.as_of else None)
         return {name: str(value) for name, value in chosen.items() if value is not None}
+
+    def page_link(self, number: int) -> str:
+        return "?" + "&".join(f"{name}={value}" for name, value in {**self.query(), "page": str(number)}.items())
 
 
 class BadFilter(ValueError):
@@ -80,9 +85,12 @@ def read_filters(request: Request) -> Filters:
         status = Status(params["status"]) if params.get("status") else None
         care_manager = int(params["care_manager"]) if params.get("care_manager") else None
         as_of = dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None
+        number = int(params["page"]) if params.get("page") else 1
     except ValueError as error:
         raise BadFilter(str(error)) from None
-    return Filters(program, care_manager, status, as_of)
+    if not 1 <= number <= 100_000:
+        raise BadFilter("page")
+    return Filters(program, care_manager, status, as_of, number)
 
 
 @router.get("/app/worklist", response_class=HTMLResponse)
@@ -114,15 +122,18 @@ def worklist_page(
     if viewer.principal.programs is not None:  # a care team's staff: the granted programs only
         items = [item for item in items if item.program in viewer.principal.programs]
     show_alerts = viewer.may("alerts:read")
-    alerts = _open_alerts(session, practice_id, {item.patient_id for item in items}) if show_alerts else {}
-    rows = [_row(item, alerts.get(item.patient_id, 0)) for item in items]
+    pages = max(1, -(-len(items) // PAGE_SIZE))
+    number = min(filters.page, pages)
+    shown = items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]  # already in order of urgency
+    alerts = _open_alerts(session, practice_id, {item.patient_id for item in shown}) if show_alerts else {}
+    rows = [_row(item, alerts.get(item.patient_id, 0)) for item in shown]
     audit.record_list(
         session,
         request,
         viewer.principal,
         entity="worklist",
-        ids=sorted({item.patient_id for item in items}),
-        query={"as_of": as_of.isoformat(), **filters.query()},
+        ids=sorted({item.patient_id for item in shown}),  # what the page showed
+        query={"as_of": as_of.isoformat(), **filters.query(), "page": number},
     )
     session.commit()
     fragment = request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "worklist-results"
@@ -131,11 +142,16 @@ def worklist_page(
         viewer,
         "worklist_table.html" if fragment else "worklist.html",
         rows=rows,
+        total=len(items),
+        at_risk_count=sum(1 for item in items if item.status == Status.AT_RISK),
+        page_number=number,
+        pages=pages,
+        first_row=(number - 1) * PAGE_SIZE + 1,
         as_of=as_of,
         filters=filters,
         show_alerts=show_alerts,
         at_risk_total=sum(
-            (row.item.payment_at_risk_usd or Decimal(0) for row in rows if row.bar.tone == "risk"), Decimal(0)
+            (item.payment_at_risk_usd or Decimal(0) for item in items if item.status == Status.AT_RISK), Decimal(0)
         ),
         programs=list(Program),
         statuses=list(STATUS_LABELS.items()),
