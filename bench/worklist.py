@@ -18,8 +18,8 @@ autovacuum would). Then, in a fresh process (its first worklist is cold, its pea
 - no cache: every patient evaluated on every request (`worklist(cache=None)`), as before the cache;
 - full replay: the work the worklist did before (every episode replayed from its start, from facts read
   from the earliest enrollment's start), for comparison;
-- GET /worklist: the API route in this process (TestClient), warm: the service, the audit record and
-  the JSON of every item.
+- GET /worklist and the web page /app/worklist: the API route and the page in this process (TestClient),
+  warm: the service, the audit record, and the JSON of every item or the HTML of the first 100 rows.
 
 Each figure is a median and p95 over `--runs` requests, as wall time and as this process's CPU time. The
 machine may be shared (others' tests running): CPU time is what this process spent, free of waiting for a
@@ -220,17 +220,20 @@ def measure(url: str, practice_id: int, runs: int) -> dict[str, Any]:
             replay(session, practice_id)
 
     result["replay"] = figures([timed(replayed) for _ in range(max(3, runs // 4))])
-    result["api"] = figures(api_requests(url, practice_id, runs))
+    api, web = app_requests(url, practice_id, runs)
+    result["api"], result["page"] = figures(api), figures(web)
     result["mb_end"] = memory_mb()
     engine.dispose()
     return result
 
 
-def api_requests(url: str, practice_id: int, runs: int) -> list[tuple[float, float]]:
-    """GET /worklist through the application, in this process: what a server spends on one request."""
+def app_requests(url: str, practice_id: int, runs: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """GET /worklist (JSON) and the web page /app/worklist (HTML, its first page of rows) through the
+    application, in this process: what a server spends on one request."""
     from fastapi.testclient import TestClient
 
     from remotecare.api.app import create_app
+    from remotecare.api.deps import SESSION_COOKIE
     from remotecare.api.security import token_digest
     from remotecare.config import Settings
     from remotecare.store.models import AuthSession
@@ -252,7 +255,6 @@ def api_requests(url: str, practice_id: int, runs: int) -> list[tuple[float, flo
         session.commit()
     engine.dispose()
     app = create_app(Settings(database_url=url, cookie_secure=False))
-    samples = []
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {token}"}
 
@@ -260,10 +262,17 @@ def api_requests(url: str, practice_id: int, runs: int) -> list[tuple[float, flo
             response = client.get("/worklist", params={"as_of": AS_OF.isoformat()}, headers=headers)
             assert response.status_code == 200, response.text
 
+        def page() -> None:
+            response = client.get("/app/worklist", params={"as_of": AS_OF.isoformat()})
+            assert response.status_code == 200 and "open periods" in response.text, response.text[:300]
+
         call()  # this app's first request
         samples = [timed(call) for _ in range(runs)]
+        client.cookies.set(SESSION_COOKIE, token)
+        page()
+        pages = [timed(page) for _ in range(runs)]
     app.state.engine.dispose()
-    return samples
+    return samples, pages
 
 
 def profile(url: str, practice_id: int) -> str:
@@ -313,6 +322,7 @@ def report(results: list[dict[str, Any]]) -> str:
         ("no cache (every patient)", "no_cache"),
         ("full replay (the work before)", "replay"),
         ("GET /worklist (JSON), warm", "api"),
+        ("web page /app/worklist (HTML, 100 rows), warm", "page"),
     )
     lines = []
     for r in results:

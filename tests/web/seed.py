@@ -92,6 +92,11 @@ def _patient(session: Session, clinic: Clinic, family: str, given: str, care_man
             conditions=["I10", "E11.9"],
             established=True,
             care_manager_id=care_manager,
+            sex="F",
+            address_line1="2 Synthetic Lane",
+            city="Springfield",
+            state="IL",
+            postal_code="62701",
         ),
     )
     clinic.patients[family] = patient.id

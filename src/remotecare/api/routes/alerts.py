@@ -176,7 +176,7 @@ def acknowledge(
     body: OptionalStep = None,
 ) -> Any:
     """Someone is on it: open -> acknowledged, with an optional note."""
-    return _step(session, request, principal, item_id, body, "acknowledge")
+    return triage_step(session, request, principal, item_id, body, "acknowledge")
 
 
 @router.post("/alerts/{item_id}/resolve", response_model=AlertOut, summary="Resolve an alert")
@@ -188,7 +188,7 @@ def resolve(
     body: OptionalStep = None,
 ) -> Any:
     """Handled: open or acknowledged -> resolved. A note saying how is required."""
-    return _step(session, request, principal, item_id, body, "resolve")
+    return triage_step(session, request, principal, item_id, body, "resolve")
 
 
 @router.post("/alerts/{item_id}/reopen", response_model=AlertOut, summary="Reopen a resolved alert")
@@ -200,7 +200,7 @@ def reopen(
     body: OptionalStep = None,
 ) -> Any:
     """Not handled after all: resolved -> open, with an optional note."""
-    return _step(session, request, principal, item_id, body, "reopen")
+    return triage_step(session, request, principal, item_id, body, "reopen")
 
 
 # step -> (the statuses it starts from, the status it leads to, what it does to an alert)
@@ -211,7 +211,7 @@ STEPS: dict[str, tuple[tuple[AlertStatus, ...], AlertStatus, str]] = {
 }
 
 
-def _step(
+def triage_step(
     session: Session, request: Request, principal: Principal, item_id: int, body: TriageStep | None, step: str
 ) -> Alert:
     alert = _load(session, request, principal, item_id)

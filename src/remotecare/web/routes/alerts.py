@@ -16,8 +16,7 @@ from remotecare.api import audit
 from remotecare.api.crud import ItemId
 from remotecare.api.deps import SessionDep
 from remotecare.api.errors import ApiError
-from remotecare.api.routes.alerts import QUEUED, SEVERITY_RANK, TriageStep
-from remotecare.api.routes.alerts import _step as triage_step
+from remotecare.api.routes.alerts import QUEUED, SEVERITY_RANK, TriageStep, triage_step
 from remotecare.domain.alert_rules import DEFAULT_RULES
 from remotecare.store.models import Alert, AlertStatus, Patient
 from remotecare.web.auth import Viewer, action_for, page_for
