@@ -286,3 +286,24 @@ def test_every_practice_route_refuses_an_ungranted_practice_and_follows_the_tabl
             assert inside.status_code == 403, f"{spec.label} in A: {inside.status_code}"
         checked += 1
     assert checked > 20
+
+
+def test_the_alert_queue_worklist_and_outreach_show_a_team_nurse_only_her_programs_patients(
+    client: TestClient, world: World, team: dict[str, Any]
+) -> None:
+    a = world.practice_a
+    enroll(client, world, "a1", "RPM")
+    enroll(client, world, "a2", "CCM")
+    grant(client, world, team["id"], ["RPM"])
+    admin = world.headers("a:admin")
+    for patient in ("a1", "a2"):
+        body = {"patient_id": world.patients[patient], "rule": "manual", "severity": "high"}
+        assert client.post("/alerts", json=body, headers=admin).status_code == 201
+    mine = client.get("/alert-queue", headers=as_nurse(a)).json()
+    assert {item["patient_id"] for item in mine["items"]} == {world.patients["a1"]}
+    assert len(client.get("/alert-queue", headers=admin).json()["items"]) == 2
+    worklist = client.get("/worklist", headers=as_nurse(a)).json()
+    assert worklist and {row["program"] for row in worklist} == {"RPM"}
+    assert "CCM" in {row["program"] for row in client.get("/worklist", headers=admin).json()}
+    outreach = client.get("/outreach", headers=as_nurse(a))
+    assert outreach.status_code == 200 and all(row["program"] == "RPM" for row in outreach.json())

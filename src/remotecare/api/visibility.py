@@ -8,7 +8,8 @@ another program are refused. Everyone else sees the whole practice: these functi
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, select
 
@@ -17,6 +18,14 @@ from remotecare.api.errors import ApiError
 from remotecare.domain.programs import Program
 from remotecare.store.base import Base
 from remotecare.store.models import Enrollment, Patient
+
+
+class _HasProgram(Protocol):
+    @property
+    def program(self) -> Any: ...
+
+
+ItemWithProgram = TypeVar("ItemWithProgram", bound=_HasProgram)
 
 
 def patients_in_programs(principal: Principal) -> Select[Any] | None:
@@ -56,3 +65,11 @@ def check_program(principal: Principal, program: Program | str | None) -> None:
         f"program: your care team's access to this practice covers {allowed}, not {Program(program)}.",
         "program",
     )
+
+
+def in_programs(principal: Principal, items: Sequence[ItemWithProgram]) -> list[ItemWithProgram]:
+    """The items (worklist or outreach rows) of the caller's programs: all of them for everyone else."""
+    if principal.programs is None:
+        return list(items)
+    allowed = {str(program) for program in principal.programs}
+    return [item for item in items if str(item.program) in allowed]

@@ -25,6 +25,7 @@ from remotecare.api.crud import ItemId, load_or_record_miss, read_page
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
 from remotecare.api.schemas.common import Input, ListQuery, Output, Page, RecordId
+from remotecare.api.visibility import restrict
 from remotecare.domain.alert_rules import DEFAULT_RULES, AlertRuleError, validate_overrides
 from remotecare.services.alerting import thresholds
 from remotecare.store.base import utc_now
@@ -136,6 +137,7 @@ def read_queue(
         .where(Alert.practice_id == principal.practice_id, Alert.status.in_(statuses))
         .order_by(rank, Alert.created_at, Alert.id)
     )
+    rows = restrict(rows, Alert, principal)  # a care team's staff: their programs' patients only
     if query.severity is not None:
         rows = rows.where(Alert.severity == query.severity)
     if query.patient_id is not None:

@@ -11,6 +11,7 @@ from remotecare.api.crud import check_references
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
 from remotecare.api.schemas.common import CareDate, RecordId
+from remotecare.api.visibility import in_programs
 from remotecare.domain.facts import Window
 from remotecare.domain.programs import Program
 from remotecare.rules.forecast import Status
@@ -96,6 +97,7 @@ def read_worklist(
         program=query.program,
         care_manager_id=query.care_manager_id,
     )
+    items = in_programs(principal, items)  # a care team's staff: their granted programs only
     audit.record_list(
         session,
         request,

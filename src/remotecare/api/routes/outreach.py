@@ -17,6 +17,7 @@ from remotecare.api.crud import read_page
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
 from remotecare.api.schemas.common import CareDate, Input, ListQuery, Output, Page, RecordId
+from remotecare.api.visibility import in_programs
 from remotecare.notify.senders import Sender, default_outbox_path, local_senders
 from remotecare.services.outbox import REASON_MAX, TEMPLATE_MAX, OutboxError, dispatch, queue_reminders
 from remotecare.services.outreach import OutreachItem, outreach_list
@@ -103,6 +104,7 @@ def read_outreach(
         quiet_days=query.quiet_days,
         margin=query.margin,
     )
+    items = in_programs(principal, items)  # a care team's staff: their granted programs only
     audit.record_list(
         session,
         request,

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import case, select
 
 from remotecare.api import audit
-from remotecare.api.crud import ItemId
+from remotecare.api.crud import ItemId, scoped
 from remotecare.api.deps import SessionDep
 from remotecare.api.errors import ApiError
 from remotecare.api.routes.alerts import QUEUED, SEVERITY_RANK, TriageStep, triage_step
@@ -46,7 +46,7 @@ def alerts_page(
 ) -> HTMLResponse:
     """Open and acknowledged alerts, most urgent first, then the oldest; or the latest resolved ones."""
     rank = case(SEVERITY_RANK, value=Alert.severity, else_=len(SEVERITY_RANK))
-    query = select(Alert).where(Alert.practice_id == viewer.principal.practice_id, Alert.status.in_(SHOWN[show]))
+    query = scoped(Alert, viewer.principal).where(Alert.status.in_(SHOWN[show]))  # a care team: its programs
     if show == "open":
         query = query.order_by(rank, Alert.created_at, Alert.id)
     else:
