@@ -795,6 +795,83 @@ def outbox_send_command(
         typer.echo(f"{count} {channel} message(s) left queued: no {channel} sender set up")
 
 
+sms_app = typer.Typer(help="Daily check-ins by text message.", no_args_is_help=True)
+app.add_typer(sms_app, name="sms")
+
+
+@sms_app.command("prompt")
+def sms_prompt_command(
+    practice: Annotated[int, typer.Option("--practice", help="The practice's record id.")],
+) -> None:
+    """Queue today's pain check-in texts that are due now (past each patient's usual time in their zone, once a
+    day, never after STOP or in quiet hours); `remotecare outbox send` or POST /outbox/dispatch sends them."""
+    from sqlalchemy import select
+
+    from remotecare.config import get_settings
+    from remotecare.services.audit_trail import command_event
+    from remotecare.services.sms_checkins import PROMPT_REASON, prompt
+    from remotecare.store.base import utc_now
+    from remotecare.store.models import Practice
+    from remotecare.store.session import make_engine, make_session_factory
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            if session.scalar(select(Practice.id).where(Practice.id == practice)) is None:
+                raise _fail(f"--practice: no practice {practice}")
+            report = prompt(session, practice, utc_now())
+            detail = {"ids": report.queued, "patient_ids": report.patient_ids, "reason": PROMPT_REASON}
+            session.add(command_event(practice, "sms prompt", "create", "outbox_message", detail))
+            session.commit()
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"{len(report.queued)} queued, {report.not_yet} not yet due, {report.already} done today, "
+        f"{report.quiet} in quiet hours, {report.not_asked} without the pain question"
+    )
+
+
+@sms_app.command("connect")
+def sms_connect_command(
+    practice: Annotated[int, typer.Option("--practice", help="The practice's record id.")],
+    name: Annotated[str, typer.Option("--name", help="A label, e.g. the texting number.")],
+    auth_token: Annotated[
+        str,
+        typer.Option(
+            "--auth-token",
+            envvar="REMOTECARE_SMS_AUTH_TOKEN",
+            prompt=True,
+            hide_input=True,
+            help="The provider's auth token its webhooks are signed with (asked for when not in the environment).",
+        ),
+    ],
+) -> None:
+    """Set up the SMS provider's inbound webhook for a practice: prints the path to give the provider."""
+    from sqlalchemy import select
+
+    from remotecare.config import get_settings
+    from remotecare.services.audit_trail import command_event
+    from remotecare.store.models import Integration, Practice
+    from remotecare.store.session import make_engine, make_session_factory
+
+    if not auth_token.strip() or len(auth_token) > 128:
+        raise _fail("--auth-token: 1 to 128 characters")
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            if session.scalar(select(Practice.id).where(Practice.id == practice)) is None:
+                raise _fail(f"--practice: no practice {practice}")
+            row = Integration(practice_id=practice, vendor="sms", name=name[:120], secret=auth_token.strip())
+            session.add(row)
+            session.flush()
+            session.add(command_event(practice, "sms connect", "create", "integration", {"id": row.id}))
+            session.commit()
+            integration_id = row.id
+    finally:
+        engine.dispose()
+    typer.echo(f"integration {integration_id}: its webhook is POST /sms/inbound/{integration_id}")
+
+
 def _redact(url: str) -> str:
     head, at, tail = url.rpartition("@")
     return f"{head.split('://')[0]}://***@{tail}" if at else url

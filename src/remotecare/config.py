@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     page_size_max: int = 500
     # Where FileSender appends reminders (default: outbox.jsonl in the data folder, beside the default database).
     outbox_path: Path | None = None
+    # The address providers call the API at (e.g. https://care.example.com), for webhook signatures that cover
+    # the URL (SMS); default: the URL as the request arrived, which differs behind a proxy that rewrites it.
+    public_url: str | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -269,6 +269,7 @@ def _records(matrix: Matrix, practice: str, clinician: int) -> None:
         client, "/integrations", {"vendor": "tenovi", "name": f"hub of {practice}"}, headers
     )
     ids["/fhir/Observation"] = ids["/observations"]
+    ids["/checkin-links"] = _created(client, f"/patients/{patient}/checkin-links", {}, headers)
     # Claim lines are made by the billing run, not through the API.
     with matrix.app.state.session_factory() as session:
         line = ClaimLine(

@@ -263,3 +263,53 @@ def seed_clinic(session: Session) -> Clinic:
     session.commit()
     assert clinic.alerts, "the seed's high reading should raise an alert"
     return clinic
+
+
+def seed_checkin_patient(session: Session, clinic: Clinic) -> Patient:
+    """Patel, Pain: CPM for 20 days (chronic low back pain), two scheduled medications, no check-ins yet.
+    Not part of `seed_clinic`, so the other pages' patients stay as they are; the check-in tests add her."""
+    day = today()
+    start = day - 20 * DAY
+    patient = _add(
+        session,
+        Patient(
+            practice_id=clinic.practice_id,
+            given_name="Pain",
+            family_name="Patel",
+            birth_date=dt.date(1952, 7, 14),
+            medicare_id="8EG4TE5MK88",
+            timezone=ZONE_NAME,
+            conditions=["M54.50", "G89.29"],
+            established=True,
+            care_manager_id=clinic.users[Role.CLINICAL_STAFF],
+            sex="F",
+            medications=["Gabapentin 300 mg", "Naproxen 500 mg"],
+            address_line1="3 Synthetic Lane",
+            city="Springfield",
+            state="IL",
+            postal_code="62701",
+        ),
+    )
+    clinic.patients[patient.family_name] = patient.id
+    session.add(
+        Consent(
+            practice_id=clinic.practice_id,
+            patient_id=patient.id,
+            program=Program.CPM,
+            obtained_on=start - DAY,
+            method="written",
+        )
+    )
+    session.add(Encounter(practice_id=clinic.practice_id, patient_id=patient.id, date=start - DAY, type="office"))
+    session.add(
+        Enrollment(
+            practice_id=clinic.practice_id,
+            patient_id=patient.id,
+            program=Program.CPM,
+            start_date=start,
+            billing_provider_id=clinic.users[Role.PHYSICIAN],
+            monitored_conditions=["G89.29"],
+        )
+    )
+    session.commit()
+    return patient

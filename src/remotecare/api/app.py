@@ -20,12 +20,14 @@ from remotecare.api.routes import (
     billing,
     care_plans,
     care_teams,
+    checkins,
     fhir,
     integrations,
     outreach,
     pain,
     readings,
     self_audit,
+    sms,
     time_entries,
     timers,
     webhooks,
@@ -87,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(fhir.router)
     app.include_router(billing.router)
-    for workflow in (alerts, timers, time_entries, care_plans, pain, outreach, self_audit, care_teams):
+    for workflow in (alerts, timers, time_entries, care_plans, pain, outreach, self_audit, care_teams, sms, checkins):
         app.include_router(workflow.router)
     for resource in RESOURCES:
         app.include_router(crud_router(resource))

@@ -55,13 +55,14 @@ PUBLIC_PATHS = frozenset(
         "/docs/oauth2-redirect",
         "/redoc",
         "/webhooks/{vendor}/{integration_id}",
+        "/sms/inbound/{integration_id}",  # the SMS provider's webhook: signed
         "/static",  # the web interface's stylesheet and htmx
     }
 )
 
 
 # Public routes that authenticate each request by its signature instead of a login or key.
-SIGNED_PATHS = frozenset({"/webhooks/{vendor}/{integration_id}"})
+SIGNED_PATHS = frozenset({"/webhooks/{vendor}/{integration_id}", "/sms/inbound/{integration_id}"})
 
 
 def role_may(role: Role, permission: str) -> bool:

@@ -183,7 +183,10 @@ def _component_code(reading_type: str, name: str) -> dict[str, Any]:
 
 def _value(reading_type: str, name: str, value: Any) -> dict[str, Any]:
     """The value[x] for one stored value: a bare integer for scores and counts, else a UCUM quantity."""
-    kind = MEASURES[reading_type].values[name]
+    measure = MEASURES.get(reading_type)
+    kind = measure.values.get(name) if measure is not None else None
+    if kind is None:  # a type not sent in by devices (check-in questionnaires): shaped by its value
+        return _plain_value(value)
     if kind == BOOLEAN:
         return {"valueBoolean": value}
     if isinstance(kind, Text):
@@ -195,3 +198,14 @@ def _value(reading_type: str, name: str, value: Any) -> dict[str, Any]:
     if unit is None:  # a plain number; every such value is an integer today
         return {"valueQuantity": {"value": value}}
     return {"valueQuantity": {"value": value, "unit": unit, "system": codes.UCUM_SYSTEM, "code": unit}}
+
+
+def _plain_value(value: Any) -> dict[str, Any]:
+    """The value[x] of a stored value whose type `measures` does not describe (phq9, function, ...)."""
+    if isinstance(value, bool):
+        return {"valueBoolean": value}
+    if isinstance(value, int):
+        return {"valueInteger": value}
+    if isinstance(value, float):
+        return {"valueQuantity": {"value": value}}
+    return {"valueString": str(value)}

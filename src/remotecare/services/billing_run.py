@@ -55,6 +55,9 @@ class RunReport:
         return {name: len(getattr(self, name)) for name in ("proposed", "updated", "unchanged", "flagged", "voided")}
 
 
+CHECKIN_SERIAL_PREFIX = "checkin-app-"  # services.checkins names each patient's app device so
+
+
 def default_window(through: dt.date) -> Window:
     """The month of `through` and the two before it: late data for a period just closed is still billed."""
     start = through.replace(day=1)
@@ -177,8 +180,17 @@ def _values(proposed: ProposedLine) -> dict[str, Any]:
             **{name: _plain(value) for name, value in proposed.evidence.items()},
             "program": str(proposed.program),
             "national_payment_usd": None if payment is None else str(payment),
+            **_checkin_app_evidence(proposed.evidence.get("devices")),
         },
     }
+
+
+def _checkin_app_evidence(devices: Any) -> dict[str, Any]:
+    """A line whose days came from a patient's check-in app says so, and names the practice's setting that
+    made the app count as the RTM device (services.checkins): only a qualified app's days are counted."""
+    if not isinstance(devices, list | tuple) or not any(str(d).startswith(CHECKIN_SERIAL_PREFIX) for d in devices):
+        return {}
+    return {"checkin_app": {"rtm_device_qualifies": True, "setting": "practice.checkin_settings.rtm_device_qualifies"}}
 
 
 def _changes(line: ClaimLine, values: dict[str, Any]) -> list[str]:

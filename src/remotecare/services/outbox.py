@@ -10,14 +10,16 @@ its channel. Every message is its own transaction: it is claimed (attempts + 1,
 only if still queued as read, so two dispatchers never send one message twice),
 committed, sent, and its outcome committed, so a sender that raises or a crash
 loses no other message and a message sent is never left looking unsent. Texts
-wait while it is quiet hours (21:00 to 08:00) where the patient lives.
+wait while it is quiet hours (21:00 to 08:00) where the patient lives, except the crisis resources
+sent in answer to a patient's text (`QUIET_HOURS_EXEMPT`); texts to a patient who replied STOP are not
+sent (failed, "opted out") unless they answer the patient's own text (`SENT_AFTER_OPT_OUT`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +38,11 @@ RECIPIENT_OF = {"sms": "phone number", "email": "email address"}
 QUIET_FROM, QUIET_UNTIL = dt.time(21, 0), dt.time(8, 0)
 TEMPLATE_MAX = 480
 REASON_MAX = 40  # the column's length
+# Reasons of texts answering a patient's own text (services.sms_checkins): the crisis resources go out even in
+# quiet hours; the opt-out confirmation, the help text and the crisis resources even after STOP.
+CRISIS_REASON, OPT_OUT_REASON, HELP_REASON = "sms_crisis_resources", "sms_opt_out", "sms_help"
+QUIET_HOURS_EXEMPT = frozenset({CRISIS_REASON})
+SENT_AFTER_OPT_OUT = frozenset({CRISIS_REASON, OPT_OUT_REASON, HELP_REASON})
 DEFAULT_TEMPLATE = "Hi {first_name}, this is your care team. Please remember to take your reading today. Thank you!"
 
 
@@ -162,8 +169,10 @@ def dispatch(
     limit: int = 100,
     *,
     now: dt.datetime | None = None,
+    message_ids: Collection[int] | None = None,
 ) -> DispatchReport:
-    """Send up to `limit` queued messages of the practice, oldest first, each by its channel's sender.
+    """Send up to `limit` queued messages of the practice, oldest first, each by its channel's sender;
+    only those of `message_ids` when given (a reply sent at once).
 
     Commits after each message (see the module's note). Messages of a channel with no sender stay queued
     and are counted in `without_sender`; texts in the patient's quiet hours stay queued (`deferred`)."""
@@ -174,14 +183,19 @@ def dispatch(
     channels = sorted(senders)
     after: tuple[dt.datetime, int] | None = None
     while channels and len(report.sent) + len(report.failed) < limit:
-        page = session.execute(_queued_page(practice_id, channels, after, limit)).all()
+        page = session.execute(_queued_page(practice_id, channels, after, limit, message_ids)).all()
         if not page:
             break
         for row in page:
             after = (row.created_at, row.id)
             if len(report.sent) + len(report.failed) >= limit:
                 break
-            if row.channel == "sms":
+            if row.channel == "sms" and row.sms_opted_out_at is not None and row.reason not in SENT_AFTER_OPT_OUT:
+                if _claim(session, row):
+                    _finish(session, row, None, SendResult.failed("recipient: the patient opted out of texts"), now)
+                    report.failed.append(row.id)
+                continue
+            if row.channel == "sms" and row.reason not in QUIET_HOURS_EXEMPT:
                 try:
                     quiet = in_quiet_hours(now, row.timezone)
                 except (ZoneInfoNotFoundError, ValueError):
@@ -200,7 +214,13 @@ def dispatch(
     return report
 
 
-def _queued_page(practice_id: int, channels: list[str], after: tuple[dt.datetime, int] | None, size: int) -> Any:
+def _queued_page(
+    practice_id: int,
+    channels: list[str],
+    after: tuple[dt.datetime, int] | None,
+    size: int,
+    message_ids: Collection[int] | None = None,
+) -> Any:
     query = (
         select(
             OutboxMessage.id,
@@ -209,7 +229,9 @@ def _queued_page(practice_id: int, channels: list[str], after: tuple[dt.datetime
             OutboxMessage.recipient,
             OutboxMessage.body,
             OutboxMessage.attempts,
+            OutboxMessage.reason,
             Patient.timezone,
+            Patient.sms_opted_out_at,
         )
         .join(Patient, Patient.id == OutboxMessage.patient_id)
         .where(
@@ -220,6 +242,8 @@ def _queued_page(practice_id: int, channels: list[str], after: tuple[dt.datetime
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
         .limit(size)
     )
+    if message_ids is not None:
+        query = query.where(OutboxMessage.id.in_(list(message_ids)))
     if after is not None:
         created, message_id = after
         query = query.where(

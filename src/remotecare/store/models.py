@@ -87,6 +87,9 @@ class Practice(IdMixin, TimestampMixin, AddressMixin, Base):
     alert_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The self-audit's thresholds where the practice chose its own (domain.self_audit has the OIG's defaults).
     audit_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Patient check-ins: per-program question groups and whether the check-in app counts as the RTM device
+    # ("rtm_device_qualifies", false unless the practice says so). services.checkins reads it.
+    checkin_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class CareTeam(IdMixin, TimestampMixin, Base):
@@ -182,6 +185,29 @@ class Patient(IdMixin, TimestampMixin, VersionedMixin, AddressMixin, Base):
     care_manager_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
     # This patient's alert thresholds where they differ from the practice's: rule name -> changes.
     alert_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Scheduled medications by name: a check-in asks one yes/no question per name.
+    medications: Mapped[list[str]] = mapped_column(default=list)
+    # The usual check-in time, "HH:MM" in the patient's zone: a reminder goes out when it passes unanswered.
+    checkin_time: Mapped[str | None] = mapped_column(String(5))
+    # Set when the patient replied STOP to text messages; no SMS goes to them while it is set.
+    sms_opted_out_at: Mapped[dt.datetime | None]
+
+
+class CheckinLink(IdMixin, Base):
+    """A patient's signed link to the mobile check-in page: the token is shown once, only its hash is kept;
+    it expires and can be revoked."""
+
+    __tablename__ = "checkin_links"
+    __table_args__ = (Index("ix_checkin_links_practice_patient", "practice_id", "patient_id"),)
+    practice_id: Mapped[int] = practice_fk()
+    patient_id: Mapped[int] = mapped_column(Id, ForeignKey("patients.id", ondelete="RESTRICT"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    last_used_at: Mapped[dt.datetime | None]
 
 
 class Consent(IdMixin, TimestampMixin, VersionedMixin, Base):

@@ -11,13 +11,13 @@ from fastapi.staticfiles import StaticFiles
 
 from remotecare.web.auth import LoginRequired, PageForbidden, PracticeChoiceRequired, login_url
 from remotecare.web.render import page
-from remotecare.web.routes import admin, alerts, billing, patients, practices, session, worklist
+from remotecare.web.routes import admin, alerts, billing, checkin, patients, practices, session, worklist
 
 STATIC = Path(__file__).parent / "static"
 
 
 def install_web(app: FastAPI) -> None:
-    for pages in (session, practices, worklist, patients, alerts, billing, admin):
+    for pages in (session, practices, worklist, patients, alerts, billing, admin, checkin):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -25,6 +25,7 @@ from remotecare.api.schemas.admin import (
 from remotecare.api.schemas.common import Page
 from remotecare.api.security import new_api_key, token_digest
 from remotecare.domain.self_audit import AuditSettingsError, audit_settings
+from remotecare.services import checkins
 from remotecare.store.base import utc_now
 from remotecare.store.models import ApiKey, AuditEvent, Practice
 
@@ -61,7 +62,13 @@ def update_practice(
     practice = session.get(Practice, principal.practice_id)
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
-        if value is None and name in ("name", "place_of_service", "alert_overrides", "audit_settings"):
+        if value is None and name in (
+            "name",
+            "place_of_service",
+            "alert_overrides",
+            "audit_settings",
+            "checkin_settings",
+        ):
             raise ApiError(422, "invalid", f"{name}: may not be null; leave it out to keep its value.", name)
         if name == "alert_overrides":
             check_overrides(name, value)
@@ -70,7 +77,14 @@ def update_practice(
                 audit_settings(value, field=name)
             except AuditSettingsError as error:
                 raise ApiError(422, "invalid", str(error), error.field) from None
+        if name == "checkin_settings":
+            try:
+                value = checkins.check_settings(value)
+            except checkins.CheckinError as error:
+                raise ApiError(422, "invalid", str(error), error.field) from None
         setattr(practice, name, value)
+    if "checkin_settings" in changes and practice is not None:
+        checkins.sync_device_setting(session, practice)
     audit.record(
         session, request, principal, action="update", entity="practice", entity_id=principal.practice_id, detail=changes
     )

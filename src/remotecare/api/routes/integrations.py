@@ -32,7 +32,7 @@ review = require("held_readings:review")
 def _public(row: Integration) -> dict[str, Any]:
     return {
         **{name: getattr(row, name) for name in ("id", "vendor", "name", "active", "last_received_at", "version")},
-        "webhook_path": f"/webhooks/{row.vendor}/{row.id}",
+        "webhook_path": f"/sms/inbound/{row.id}" if row.vendor == "sms" else f"/webhooks/{row.vendor}/{row.id}",
     }
 
 

@@ -42,6 +42,10 @@ class PracticePublic(Output):
     audit_settings: dict[str, Any] = Field(
         description="The self-audit thresholds the practice set; the OIG's values apply to the rest."
     )
+    checkin_settings: dict[str, Any] = Field(
+        description="Patient check-ins: the question groups per program (defaults where unset) and "
+        "rtm_device_qualifies, whether the check-in app counts as the RTM device (false unless set)."
+    )
 
 
 class PracticeUpdate(Input):
@@ -72,6 +76,13 @@ class PracticeUpdate(Input):
         description="The self-audit's thresholds where the practice chooses its own: spike_increase_pct (150), "
         "spike_min_new_enrollees (100), no_prior_relationship_pct (80), no_management_pct (75), "
         "device_supply_lines_per_month (2), prior_relationship_since (2021-01-01); replaces the whole set.",
+    )
+    checkin_settings: dict[str, Any] | None = Field(
+        default=None,
+        description='Patient check-ins: {"rtm_device_qualifies": true|false (default false: the check-in app '
+        'is not the RTM device and its days do not count for 98975-98978), "programs": {"RTM": ["pain", '
+        '"function", "medications", "exercises"], ...}}; groups are pain, peg, function, medications, '
+        "exercises, phq2, gad2, phq9, gad7; replaces the whole set.",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import EmailStr, Field
+from pydantic import AfterValidator, EmailStr, Field
 
 from remotecare.api.schemas.common import (
     AddressLine,
@@ -24,12 +24,48 @@ from remotecare.api.schemas.common import (
     TimeZoneName,
     Versioned,
 )
+from remotecare.services.checkins import medication_key
 
 Sex = Literal["M", "F", "U"]
+
+
+def _distinct_medications(names: list[str]) -> list[str]:
+    """Names are kept as given, but two may not make the same question (`medications.<name in lower case>`)."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = medication_key(name)
+        if key in seen:
+            raise ValueError(f"{name!r} and {seen[key]!r} name the same medication")
+        seen[key] = name
+    return names
+
+
 Phone = Annotated[
     str, Field(pattern=r"^\+[1-9]\d{7,14}$", description="E.164: a plus, the country code and the number")
 ]
 Email = Annotated[EmailStr, Field(max_length=254)]
+CheckinTime = Annotated[
+    str,
+    Field(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description='The usual check-in time, "HH:MM" (24-hour) in the patient\'s zone: a reminder goes out '
+        "when it passes without a check-in that day.",
+    ),
+]
+MedicationName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 .,/%()+\-]*$",
+        description="A scheduled medication as the patient knows it (letters, digits, spaces, . , / % ( ) + -).",
+    ),
+]
+Medications = Annotated[
+    list[MedicationName],
+    Field(max_length=30, description="Scheduled medications: a check-in asks one yes/no question for each."),
+    AfterValidator(_distinct_medications),
+]
 AlertOverrides = Annotated[
     dict[str, dict[str, Any]],
     Field(
@@ -58,6 +94,8 @@ class PatientCreate(Input):
     email: Email | None = None
     alert_overrides: AlertOverrides = Field(default_factory=dict)
     care_manager_id: RecordId | None = Field(default=None, description="The staff member whose worklist it is on.")
+    medications: Medications = Field(default_factory=list)
+    checkin_time: CheckinTime | None = None
 
 
 class PatientUpdate(Versioned):
@@ -78,6 +116,8 @@ class PatientUpdate(Versioned):
     email: Email | None = None
     alert_overrides: AlertOverrides | None = None
     care_manager_id: RecordId | None = None
+    medications: Medications | None = None
+    checkin_time: CheckinTime | None = None
 
 
 class PatientPublic(Output):
@@ -98,6 +138,9 @@ class PatientPublic(Output):
     phone: str | None
     email: str | None
     care_manager_id: int | None
+    medications: list[str]
+    checkin_time: str | None
+    sms_opted_out_at: dt.datetime | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -16,6 +16,7 @@ from html import escape
 # Series colours (readable on white, told apart without relying on hue alone: the legend names them).
 COLOURS = ("#0b5cad", "#8250df", "#1a7f37", "#9a6700")
 THRESHOLD_COLOUR = "#b3261e"
+MARK_COLOUR = "#b3261e"
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 44, 150, 14, 44
 DATE_STEPS = (1, 2, 7, 14, 28, 56, 91)  # days between date ticks: the first that gives at most MAX_DATE_TICKS
 MAX_DATE_TICKS = 9
@@ -31,6 +32,15 @@ class Series:
 
     label: str
     points: Sequence[tuple[When, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A point to draw the eye to (a clinically meaningful change): a ring around it, named in its title."""
+
+    when: When
+    value: float
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +62,13 @@ def line_chart(
     width: int = 720,
     height: int = 240,
     scale: tuple[float, float] | None = None,
+    marks: Sequence[Mark] = (),
+    mark_legend: str = "meaningful change",
+    threshold_legend: str = "alert threshold",
 ) -> str:
-    """An SVG line chart of `series` from `start` to `end` (both days included), with `thresholds`. The
-    value axis fits the values and thresholds, or spans `scale` (a pain score's 0-10) and any beyond it."""
+    """An SVG line chart of `series` from `start` to `end` (both days included), with `thresholds` and
+    `marks` (rings around points, named in the legend by `mark_legend`). The value axis fits the values and
+    thresholds, or spans `scale` (a pain score's 0-10) and any beyond it."""
     if end < start:
         raise ValueError("end is before start")
     values = [value for line in series for _, value in line.points]
@@ -65,7 +79,8 @@ def line_chart(
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}" '
         f'xmlns="http://www.w3.org/2000/svg">',
         f"<title>{label}</title>",
-        f"<desc>{escape(describe(series, start=start, end=end, thresholds=thresholds, unit=unit))}</desc>",
+        f"<desc>{escape(describe(series, start=start, end=end, thresholds=thresholds, unit=unit))}"
+        f"{escape(_describe_marks(marks, mark_legend))}</desc>",
     ]
     levels = values + [level.value for level in thresholds]
     low, high = value_range(levels) if scale is None else (min([scale[0], *levels]), max([scale[1], *levels]))
@@ -92,7 +107,24 @@ def line_chart(
         colour = COLOURS[number % len(COLOURS)]
         points = sorted(line.points, key=lambda point: day_offset(point[0], start))
         parts.append(_line(line.label, points, colour, unit, x_of, y_of))
-    parts.append(_legend(series, height, with_thresholds=bool(thresholds)))
+    if marks:
+        parts.append('<g class="marks">')
+        for mark in marks:
+            tip = escape(f"{mark.label} {_short(mark.when)}: {_number(mark.value)}{_unit(unit)}")
+            parts.append(
+                f'<circle cx="{x_of(mark.when):.1f}" cy="{y_of(mark.value):.1f}" r="7" fill="none" '
+                f'stroke="{MARK_COLOUR}" stroke-width="2"><title>{tip}</title></circle>'
+            )
+        parts.append("</g>")
+    parts.append(
+        _legend(
+            series,
+            height,
+            with_thresholds=bool(thresholds),
+            mark_legend=mark_legend if marks else "",
+            threshold_legend=threshold_legend,
+        )
+    )
     if not values:
         parts.append(
             f'<text x="{MARGIN_LEFT + plot_w / 2:.1f}" y="{MARGIN_TOP + plot_h / 2:.1f}" text-anchor="middle">'
@@ -201,7 +233,20 @@ def _line(label: str, points: list[tuple[When, float]], colour: str, unit: str, 
     return "".join(parts)
 
 
-def _legend(series: Sequence[Series], height: int, *, with_thresholds: bool) -> str:
+def _describe_marks(marks: Sequence[Mark], legend: str) -> str:
+    if not marks:
+        return ""
+    return f" {legend.capitalize()}: " + "; ".join(f"{_short(m.when)} ({m.label})" for m in marks) + "."
+
+
+def _legend(
+    series: Sequence[Series],
+    height: int,
+    *,
+    with_thresholds: bool,
+    mark_legend: str = "",
+    threshold_legend: str = "alert threshold",
+) -> str:
     parts = ['<g class="legend">']
     x = MARGIN_LEFT
     for number, line in enumerate(series):
@@ -214,7 +259,14 @@ def _legend(series: Sequence[Series], height: int, *, with_thresholds: bool) -> 
     if with_thresholds:
         parts.append(
             f'<line x1="{x}" x2="{x + 14}" y1="{height - 12}" y2="{height - 12}" stroke="{THRESHOLD_COLOUR}" '
-            f'stroke-width="1.5" stroke-dasharray="4 3"/><text x="{x + 18}" y="{height - 9}">alert threshold</text>'
+            f'stroke-width="1.5" stroke-dasharray="4 3"/>'
+            f'<text x="{x + 18}" y="{height - 9}">{escape(threshold_legend)}</text>'
+        )
+        x += 28 + 7 * len(threshold_legend)
+    if mark_legend:
+        parts.append(
+            f'<circle cx="{x + 6}" cy="{height - 12}" r="5" fill="none" stroke="{MARK_COLOUR}" stroke-width="2"/>'
+            f'<text x="{x + 16}" y="{height - 9}">{escape(mark_legend)}</text>'
         )
     parts.append("</g>")
     return "".join(parts)

@@ -16,16 +16,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from remotecare.api import audit
 from remotecare.api.crud import scoped
 from remotecare.api.deps import SessionDep
 from remotecare.domain.programs import Program
-from remotecare.services import time_ledger
+from remotecare.services import checkin_links, time_ledger
 from remotecare.store.base import MAX_ID, utc_now
-from remotecare.store.models import Patient
+from remotecare.store.models import CheckinLink, Patient
 from remotecare.web.auth import Viewer, action_for, page_for
+from remotecare.web.checkin_view import CheckinCard, LinkPanel, load_card, load_links
 from remotecare.web.patient_view import PatientPage, TimePanel, load_page, load_time
 from remotecare.web.render import page
 
@@ -64,13 +66,21 @@ def patient_page(patient_id: PatientId, request: Request, session: SessionDep, v
     now = utc_now()
     shown = load_page(session, patient, now=now, with_alerts=viewer.may("alerts:read"))
     panel = load_time(session, patient, viewer.principal.id, now=now)
-    _record_page(session, request, viewer, shown.patient.id, shown, panel)
+    card = load_card(session, patient, now=now)
+    _record_page(session, request, viewer, shown.patient.id, shown, panel, card)
     session.commit()
-    return page(request, viewer, "patient.html", view=shown, panel=panel, **_time_context(viewer))
+    context = _time_context(viewer)
+    return page(request, viewer, "patient.html", view=shown, panel=panel, checkins=card, **context)
 
 
 def _record_page(
-    session: Session, request: Request, viewer: Viewer, patient_id: int, shown: PatientPage, panel: TimePanel
+    session: Session,
+    request: Request,
+    viewer: Viewer,
+    patient_id: int,
+    shown: PatientPage,
+    panel: TimePanel,
+    card: CheckinCard,
 ) -> None:
     principal = viewer.principal
     audit.record(session, request, principal, action="read", entity="patient", entity_id=patient_id)
@@ -78,7 +88,8 @@ def _record_page(
     listed = {
         "enrollment": [row.id for row in shown.enrollments],
         "consent": [row.id for row in shown.consents],
-        "observation": shown.observation_ids + shown.pain_ids,
+        "observation": sorted(set(shown.observation_ids + shown.pain_ids + card.observation_ids)),
+        "checkin_link": [link.id for link in card.links.links],
         "care_plan": [plan.id for plan, _ in shown.plans],
         "alert": [alert.id for alert in shown.alerts],
     }
@@ -215,3 +226,68 @@ def discard_timer(patient_id: PatientId, request: Request, session: SessionDep, 
     )
     session.commit()
     return _panel(request, session, viewer, patient, message="Timer discarded; nothing was logged.")
+
+
+def _links_panel(request: Request, viewer: Viewer, links: LinkPanel, status_code: int = 200) -> HTMLResponse:
+    return page(request, viewer, "patient_checkin_links.html", status_code, links=links, **_time_context(viewer))
+
+
+@router.post("/app/patients/{patient_id}/checkin-links", response_class=HTMLResponse)
+def create_checkin_link(patient_id: PatientId, request: Request, session: SessionDep, viewer: Writer) -> HTMLResponse:
+    """A new check-in link, its address shown once (only the token's hash is kept)."""
+    try:
+        patient = _patient(session, request, viewer, patient_id)
+    except PatientMissing:
+        return _missing(request, viewer)
+    now = utc_now()
+    link, token = checkin_links.issue_link(session, patient.practice_id, patient.id, viewer.principal.id, now=now)
+    detail = {"patient_id": patient.id, "expires_at": link.expires_at.isoformat()}
+    audit.record(
+        session, request, viewer.principal, action="create", entity="checkin_link", entity_id=link.id, detail=detail
+    )
+    session.commit()
+    links = load_links(session, patient, now)
+    links.new_url = str(request.url_for("checkin_page", token=token))
+    links.new_expires = link.expires_at
+    links.message = "Link created. Copy it now: it is not shown again."
+    return _links_panel(request, viewer, links)
+
+
+@router.post("/app/patients/{patient_id}/checkin-links/{link_id}/revoke", response_class=HTMLResponse)
+def revoke_checkin_link(
+    patient_id: PatientId,
+    link_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    request: Request,
+    session: SessionDep,
+    viewer: Writer,
+) -> HTMLResponse:
+    try:
+        patient = _patient(session, request, viewer, patient_id)
+    except PatientMissing:
+        return _missing(request, viewer)
+    now = utc_now()
+    link = session.scalar(
+        select(CheckinLink).where(
+            CheckinLink.id == link_id,
+            CheckinLink.practice_id == patient.practice_id,
+            CheckinLink.patient_id == patient.id,
+        )
+    )
+    if link is None:
+        links = load_links(session, patient, now)
+        links.refused = "There is no such check-in link for this patient."
+        return _links_panel(request, viewer, links, 404)
+    checkin_links.revoke_link(session, link, viewer.principal.id, now=now)
+    audit.record(
+        session,
+        request,
+        viewer.principal,
+        action="revoke",
+        entity="checkin_link",
+        entity_id=link.id,
+        detail={"patient_id": patient.id},
+    )
+    session.commit()
+    links = load_links(session, patient, now)
+    links.message = "Link revoked: it no longer opens the check-in."
+    return _links_panel(request, viewer, links)
