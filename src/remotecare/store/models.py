@@ -496,7 +496,11 @@ class AuditEvent(IdMixin, Base):
     """Append-only (database triggers refuse UPDATE and DELETE): who did what, to which record, from where."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_practice_at", "practice_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_events_practice_at", "practice_id", "at"),
+        # What happened to one record (an SMS message's id seen before, a claim line's history).
+        Index("ix_audit_events_practice_entity", "practice_id", "entity", "entity_id"),
+    )
     practice_id: Mapped[int | None] = mapped_column(Id, ForeignKey("practices.id", ondelete="RESTRICT"))
     at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     actor_type: Mapped[str] = mapped_column(String(16))

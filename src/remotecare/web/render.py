@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -24,8 +25,14 @@ def _day(value: dt.date | dt.datetime | None) -> str:
     return "" if value is None else f"{value:%b} {value.day}, {value.year}"
 
 
+def _day_in(value: dt.datetime | None, zone: str) -> str:
+    """An instant's calendar day where it is read (the patient's or the practice's zone), not in UTC."""
+    return "" if value is None else _day(value.astimezone(ZoneInfo(zone)))
+
+
 TEMPLATES.env.filters["money"] = _money
 TEMPLATES.env.filters["day"] = _day
+TEMPLATES.env.filters["day_in"] = _day_in
 
 
 # The navigation: (label, path, the permission that shows it). A link appears only to roles that may use it.
