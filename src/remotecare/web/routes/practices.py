@@ -7,15 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from remotecare.api import audit
-from remotecare.api.deps import SESSION_COOKIE, SessionDep
-from remotecare.api.security import token_digest
+from remotecare.api.deps import SessionDep, current_person
+from remotecare.api.errors import ApiError
 from remotecare.services.care_teams import combined_worklist
 from remotecare.services.practice_access import access_in, accesses
-from remotecare.store.base import utc_now
-from remotecare.store.models import AuthSession, User
+from remotecare.store.models import User
 from remotecare.web.auth import PRACTICE_COOKIE, PageForbidden, login_url
 from remotecare.web.render import page
 from remotecare.web.routes.session import home_of
@@ -25,22 +23,13 @@ router = APIRouter(include_in_schema=False)
 
 def _person(request: Request, session: SessionDep) -> User:
     """The logged-in person, whatever practice (if any) they work in now."""
-    token = request.cookies.get(SESSION_COOKIE)
-    row = None
-    if token:
-        row = session.execute(
-            select(User)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(
-                AuthSession.token_hash == token_digest(token),
-                AuthSession.revoked_at.is_(None),
-                AuthSession.expires_at > utc_now(),
-                User.active.is_(True),
-            )
-        ).scalar_one_or_none()
-    if row is None:
-        raise _LoginRedirect(request.url.path)
-    return row
+    try:
+        person = current_person(request, session)
+    except ApiError:
+        raise _LoginRedirect(request.url.path) from None
+    user = session.get(User, person.id)
+    assert user is not None  # the login's user
+    return user
 
 
 class _LoginRedirect(Exception):
