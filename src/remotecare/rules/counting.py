@@ -82,15 +82,19 @@ def enrollment_activity(
 ) -> EnrollmentActivity:
     """What counts toward one enrollment: its days with data from monitoring start within the episode,
     its patient's minutes in the program within the episode (in `entry_order`), and the visits."""
+    counted: dict[dt.date, frozenset[str]] = {}
+    if monitoring_start is not None and days:
+        if monitoring_start <= min(days) and enrollment.contains(max(days)):
+            counted = {day: frozenset(ids) for day, ids in days.items()}  # all inside: the common case
+        else:
+            counted = {
+                day: frozenset(ids) for day, ids in days.items() if monitoring_start <= day and enrollment.contains(day)
+            }
     return EnrollmentActivity(
         enrollment=enrollment,
         patient=patient,
         monitoring_start=monitoring_start,
-        data_days={
-            day: frozenset(ids)
-            for day, ids in days.items()
-            if monitoring_start is not None and monitoring_start <= day and enrollment.contains(day)
-        },
+        data_days=counted,
         time_entries=tuple(entry for entry in entries if enrollment.contains(entry.date)),
         encounters=tuple(sorted(encounters, key=lambda e: (e.date, e.type))),
     )

@@ -26,6 +26,11 @@ class EpisodeState:
 
     setup_billed: tuple[str, dt.date] | None = None
 
+    @property
+    def settled(self) -> bool:
+        """Nothing a later period judges can change any more."""
+        return self.setup_billed is not None
+
 
 def judge_device_period(
     judgement: Judgement,
@@ -73,7 +78,8 @@ def _explain_missing_supply_code(judgement: Judgement) -> None:
 
 
 def days_in(activity: EnrollmentActivity, judgement: Judgement) -> list[dt.date]:
-    return sorted(day for day in activity.data_days if judgement.period.contains(day))
+    start, end = judgement.period.start, judgement.period.end  # compared inline: called for every period
+    return sorted(day for day in activity.data_days if start <= day <= end)
 
 
 def min_days(judgement: Judgement, code: str, rule: CodeRule) -> int:

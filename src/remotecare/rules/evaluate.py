@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from remotecare.domain.facts import CareFacts, Window
 from remotecare.domain.programs import Enrollment, Program
@@ -21,6 +22,19 @@ from remotecare.rules.settings import PracticeSettings
 from remotecare.rules.time_codes import MonthState, judge_month
 
 BilledMonths = dict[tuple[str, Program, str], str]  # (patient, program, month) -> enrollment
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """What one evaluation asks, shared by every enrollment it judges (see `evaluate_activities`)."""
+
+    rules: RuleBook
+    window: Window
+    settings: PracticeSettings
+    end_under_way: bool
+    only_in_progress: bool
+    open_periods: bool
+    yielded_to: frozenset[Program]  # programs another gives way to in a month
 
 
 def evaluate(
@@ -45,6 +59,7 @@ def evaluate_activities(
     settings: PracticeSettings | None = None,
     end_under_way: bool = False,
     only_in_progress: bool = False,
+    open_periods: bool = True,
 ) -> Evaluation:
     """With `end_under_way`, the window's last day is still going on: a period ending on it is reported in
     progress (its forecast counting that day open for data and minutes) instead of judged. The worklist and
@@ -54,8 +69,10 @@ def evaluate_activities(
     reported (no lines, no reasons), the same ones a full evaluation reports in progress. An open period's
     progress is its own days and minutes against the rules; nothing carried from earlier periods (set-up
     billed once, a month already billed) enters it, so the earlier periods are not replayed, and facts from
-    `open_period_floor(window.end)` on are enough."""
-    settings = settings or PracticeSettings()
+    `open_period_floor(window.end)` on are enough.
+
+    With `open_periods=False`, the periods still open are passed over rather than measured: a billing run
+    bills closed periods only and has no use for their progress."""
     activities = list(activities)
     rivals = winning_rivals(activity.enrollment for activity in activities)
     yielding = {
@@ -72,20 +89,28 @@ def evaluate_activities(
     episodes: dict[tuple[str, Program], list[EnrollmentActivity]] = defaultdict(list)
     for activity in activities:
         episodes[(activity.patient.id, activity.enrollment.program)].append(activity)
+    scope = _Scope(
+        rules,
+        window,
+        settings or PracticeSettings(),
+        end_under_way,
+        only_in_progress,
+        open_periods,
+        frozenset(
+            other
+            for year in rules.years
+            for program_rule in rules.for_year(year).programs.values()
+            for other in program_rule.yields_month_to
+        ),
+    )
     billed_months: BilledMonths = {}
     outcome = Outcome()
     for activity in ordered:
         mine = rivals[activity.enrollment.id]
         if activity.enrollment.program in DEVICE_PROGRAMS:
-            outcome.extend(
-                _judge_device_periods(activity, mine, rules, window, settings, end_under_way, only_in_progress)
-            )
+            outcome.extend(_judge_device_periods(activity, mine, scope))
         siblings = episodes[(activity.patient.id, activity.enrollment.program)]
-        outcome.extend(
-            _judge_months(
-                activity, siblings, mine, rules, window, settings, billed_months, end_under_way, only_in_progress
-            )
-        )
+        outcome.extend(_judge_months(activity, siblings, mine, scope, billed_months))
     return Evaluation(
         rules=rules.nearest(window.end).title,
         lines=tuple(sorted(outcome.lines, key=lambda line: line.sort_key())),
@@ -94,17 +119,10 @@ def evaluate_activities(
     )
 
 
-def _judge_device_periods(
-    activity: EnrollmentActivity,
-    rivals: Sequence[Enrollment],
-    rules: RuleBook,
-    window: Window,
-    settings: PracticeSettings,
-    end_under_way: bool,
-    only_in_progress: bool,
-) -> Outcome:
+def _judge_device_periods(activity: EnrollmentActivity, rivals: Sequence[Enrollment], scope: _Scope) -> Outcome:
     outcome = Outcome()
     enrollment = activity.enrollment
+    window, end_under_way, only_in_progress = scope.window, scope.end_under_way, scope.only_in_progress
     if activity.monitoring_start is None:
         span = _enrollment_span_in(enrollment, window)
         if span is not None and not only_in_progress:
@@ -116,13 +134,16 @@ def _judge_device_periods(
     for period in device_periods(activity.monitoring_start, enrollment.end, through=window.end, from_day=from_day):
         if only_in_progress and _closed(period, window, end_under_way):
             continue
-        judgement = _judgement(activity, period, rules, outcome, window, end_under_way)
+        if period.end < window.start and (state.settled or not _has_facts(activity, period)):
+            continue  # replayed only for what it carries forward, and it carries nothing
+        judgement = _judgement(activity, period, scope, outcome)
         if judgement is None:
             continue
         if not _closed(period, window, end_under_way):
-            outcome.in_progress.append(device_progress(judgement, as_of=window.end, under_way=end_under_way))
+            if scope.open_periods:
+                outcome.in_progress.append(device_progress(judgement, as_of=window.end, under_way=end_under_way))
             break
-        judge_device_period(judgement, state=state, rivals=rivals, settings=settings)
+        judge_device_period(judgement, state=state, rivals=rivals, settings=scope.settings)
         if period.end >= window.start:
             outcome.extend(judgement.outcome)
     return outcome
@@ -132,25 +153,33 @@ def _judge_months(
     activity: EnrollmentActivity,
     siblings: Sequence[EnrollmentActivity],
     rivals: Sequence[Enrollment],
-    rules: RuleBook,
-    window: Window,
-    settings: PracticeSettings,
+    scope: _Scope,
     billed_months: BilledMonths,
-    end_under_way: bool,
-    only_in_progress: bool,
 ) -> Outcome:
     outcome = Outcome()
     enrollment = activity.enrollment
+    window, end_under_way, only_in_progress = scope.window, scope.end_under_way, scope.only_in_progress
     last = min(enrollment.end or window.end, window.end)
     state = MonthState()
-    # Every month before the window's last one is over by then.
-    first = max(enrollment.start, window.end.replace(day=1)) if only_in_progress else enrollment.start
+    # When another program gives way to this one, every month this one bills must be known, even one
+    # before the window; otherwise a month before the window is judged only for what it carries forward.
+    yielded_to = enrollment.program in scope.yielded_to
+    if only_in_progress:  # every month before the window's last one is over by then
+        first = max(enrollment.start, window.end.replace(day=1))
+    else:  # no month before the first minutes can bill
+        earliest = min((entry.date for sibling in siblings for entry in sibling.time_entries), default=window.start)
+        first = max(enrollment.start, min(earliest, window.start))
     for month in calendar_months(first, last):
         if only_in_progress and _closed(month, window, end_under_way):
             continue
-        judgement = _judgement(activity, month, rules, outcome, window, end_under_way)
+        before_window = month.end < window.start
+        if before_window and not any(_has_minutes(sibling, month) for sibling in siblings):
+            continue  # nothing is billed without minutes, so the month carries nothing forward
+        judgement = _judgement(activity, month, scope, outcome)
         if judgement is None or not judgement.program_rule.time_codes_in_order:
             continue
+        if before_window and not yielded_to and not state.may_change(judgement):
+            continue  # its lines are not reported, and no later month depends on them
         owner = _month_owner(siblings, month)
         if owner is not activity:
             if only_in_progress:
@@ -164,16 +193,29 @@ def _judge_months(
             continue
         judgement.activity = _with_minutes_of(activity, siblings, month)
         if not _closed(month, window, end_under_way):
-            progress = month_progress(judgement, as_of=window.end, settings=settings, under_way=end_under_way)
-            outcome.in_progress.append(progress)
+            if scope.open_periods:
+                progress = month_progress(judgement, as_of=window.end, settings=scope.settings, under_way=end_under_way)
+                outcome.in_progress.append(progress)
             break
         blocker = _month_blocker(activity, month, judgement, billed_months)
-        judge_month(judgement, state=state, rivals=rivals, settings=settings, month_blocker=blocker)
+        judge_month(judgement, state=state, rivals=rivals, settings=scope.settings, month_blocker=blocker)
         if judgement.outcome.lines:
             billed_months[(activity.patient.id, enrollment.program, month.month)] = enrollment.id
         if month.end >= window.start:
             outcome.extend(judgement.outcome)
     return outcome
+
+
+def _has_facts(activity: EnrollmentActivity, period: BillingPeriod) -> bool:
+    """Data or minutes in the period: every threshold of the rules is at least one day or minute (the
+    schema's bounds), so a period without either bills nothing."""
+    start, end = period.start, period.end
+    return any(start <= day <= end for day in activity.data_days) or _has_minutes(activity, period)
+
+
+def _has_minutes(activity: EnrollmentActivity, period: BillingPeriod) -> bool:
+    start, end = period.start, period.end
+    return any(start <= entry.date <= end for entry in activity.time_entries)
 
 
 def _month_blocker(
@@ -211,15 +253,11 @@ def _closed(period: BillingPeriod, window: Window, end_under_way: bool) -> bool:
 
 
 def _judgement(
-    activity: EnrollmentActivity,
-    period: BillingPeriod,
-    rules: RuleBook,
-    outcome: Outcome,
-    window: Window,
-    end_under_way: bool,
+    activity: EnrollmentActivity, period: BillingPeriod, scope: _Scope, outcome: Outcome
 ) -> Judgement | None:
     """The frame for one period, or None (with the reason recorded) when no rules apply."""
-    closed = _closed(period, window, end_under_way)
+    rules, window = scope.rules, scope.window
+    closed = _closed(period, window, scope.end_under_way)
     # A period still open is measured against the rules that will judge it (policy rule 6).
     rule_set = rules.in_force(period.end) if closed else rules.nearest(period.end)
     reportable = closed and window.start <= period.end

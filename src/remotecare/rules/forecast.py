@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ URGENCY = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # a run asks for the same few zones and days for every patient
 def end_of_local_day(day: dt.date, timezone: str) -> dt.datetime:
     """The UTC instant `day` ends in `timezone`: its next local midnight (exclusive).
 

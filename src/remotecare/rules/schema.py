@@ -125,7 +125,7 @@ class PublicHealthEmergency(Frozen):
     start: dt.date
     end: dt.date
     covid_conditions: tuple[str, ...]
-    covid_min_days: int
+    covid_min_days: int = Field(ge=1)  # as every threshold: nothing is billed for a period without data
     covid_codes: tuple[str, ...]
     sources: tuple[str, ...] = Field(min_length=1)
 

@@ -26,6 +26,10 @@ class MonthState:
 
     face_to_face_met: bool = False  # the first CPM month has been billed
 
+    def may_change(self, judgement: Judgement) -> bool:
+        """Whether judging this month could change what later months see."""
+        return not self.face_to_face_met and any(rule.face_to_face_first for _, rule in time_codes(judgement))
+
 
 def month_entries(judgement: Judgement, settings: PracticeSettings) -> list[TimeEntry]:
     """The month's entries; with 99091 chosen, RPM physician time is kept for it (policy rule 20)."""

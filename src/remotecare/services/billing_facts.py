@@ -84,17 +84,26 @@ class PracticeFacts:
         for enrollment in self.enrollments:
             patient = self.patients[int(enrollment.patient)]
             start = None
-            by_day: dict[dt.date, set[str]] = defaultdict(set)
+            by_day: dict[dt.date, frozenset[str]] = {}
             if enrollment.program in DEVICE_PROGRAMS:
                 serving = devices_of[(patient.id, enrollment.program)]
                 start = monitoring_start(enrollment, (device for _, device in serving), {})
                 for assignment_id, device in serving:
                     if device.medical_device:
-                        for day in self.data_days.get((int(patient.id), assignment_id), ()):
-                            by_day[day].add(device.id)
+                        days = self.data_days.get((int(patient.id), assignment_id), ())
+                        _add_device_days(by_day, days, device.id)
             mine = sorted(entries[(patient.id, enrollment.program)], key=entry_order)
             activities.append(enrollment_activity(enrollment, patient, start, by_day, mine, visits[patient.id]))
         return activities
+
+
+def _add_device_days(by_day: dict[dt.date, frozenset[str]], days: Collection[dt.date], device: str) -> None:
+    """Each day names the devices that sent data on it; one device's days share one set (most patients
+    have one device, and a run makes a set per day otherwise)."""
+    alone = frozenset((device,))
+    for day in days:
+        others = by_day.get(day)
+        by_day[day] = alone if others is None else others | alone
 
 
 def patient_slices(session: Session, practice_id: int, window: Window, size: int) -> list[tuple[int, int]]:
@@ -213,13 +222,12 @@ def load_facts(
                 device_name(serial, assignment_id), str(patient_id), Program(program), kind, medical, start, end
             )
             facts.device_records[assignment_id] = device_id
-    for patient_id, assignment_id, day in connection.execute(
-        counted_data_days(practice_id, since, window.end).where(
-            Observation.patient_id.between(first, last), *mine(Observation.patient_id)
-        )
-    ):
+    counted = counted_data_days(practice_id, since, window.end).where(
+        Observation.patient_id.between(first, last), *mine(Observation.patient_id)
+    )
+    for patient_id, assignment_id, days in connection.execute(_day_lists(counted, connection.dialect.name)):
         if patient_id in wanted:
-            facts.data_days.setdefault((patient_id, assignment_id), set()).add(day)
+            facts.data_days[(patient_id, assignment_id)] = set(map(dt.date.fromisoformat, days.split(",")))
     for entry_id, patient_id, program, day, minutes, performer, interactive in connection.execute(
         select(
             TimeEntry.id,
@@ -280,6 +288,19 @@ def counted_data_days(practice_id: int, since: dt.date, through: dt.date) -> Any
         )
         .group_by(Observation.patient_id, DeviceAssignment.id, Observation.local_date)
     )
+
+
+def _day_lists(counted: Any, dialect: str) -> Any:
+    """`counted_data_days` folded to one row per (patient, assignment) with its days as comma-separated ISO
+    dates: a run reads one row per device rather than one per day (fetching rows, not the query, took
+    most of the time)."""
+    days = counted.subquery()
+    day = days.c.local_date
+    if dialect == "postgresql":
+        listed = func.string_agg(cast(day, String), ",")
+    else:  # SQLite stores dates as ISO text already
+        listed = func.group_concat(type_coerce(day, String), ",")
+    return select(days.c.patient_id, days.c.id, type_coerce(listed, String)).group_by(days.c.patient_id, days.c.id)
 
 
 def _patients_of(

@@ -54,7 +54,9 @@ def evaluate_slice(
     session: Session, practice_id: int, window: Window, patients: Slice, settings: PracticeSettings | None
 ) -> Evaluation:
     facts = load_facts(session, practice_id, window, patients)
-    return evaluate_activities(facts.activities(), rules=load_rules(), window=window, settings=settings)
+    return evaluate_activities(
+        facts.activities(), rules=load_rules(), window=window, settings=settings, open_periods=False
+    )
 
 
 def evaluations(

@@ -15,11 +15,12 @@ commits (together with its audit event).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from remotecare.domain.facts import Window
@@ -31,12 +32,11 @@ from remotecare.services.billing_pool import PoolStats, evaluations
 from remotecare.services.line_attribution import KEYS as ATTRIBUTION
 from remotecare.services.line_attribution import attributions
 from remotecare.store.base import utc_now
-from remotecare.store.batches import chunks, next_ids
+from remotecare.store.batches import copy_rows, driver_rows, next_ids, sqlite_insert
 from remotecare.store.models import ClaimLine, ClaimStatus
 
 Key = tuple[int, str, dt.date]  # (enrollment id, code, period start)
 SLICE = 2000  # patients per slice of a run: about 40 MB of facts
-INSERT_CHUNK = 500  # new lines per INSERT statement
 
 
 @dataclass
@@ -114,12 +114,12 @@ def _write_lines(
         report.code_totals[proposed.code] = (lines + 1, units + proposed.units)
         key: Key = (int(proposed.enrollment), proposed.code, proposed.period.start)
         seen.add(key)
-        values = _values(proposed)
-        values["evidence"].update(named.get(index, {}))
+        values = _values(proposed, named.get(index, {}))
         line = existing.get(key)
         if line is None:
             new.append(values)
             continue
+        values["evidence"] = json.loads(values["evidence"])  # compared as it is stored
         changes = _changes(line, values)
         if not changes and line.status is ClaimStatus.PROPOSED and _named(line.evidence) != _named(values["evidence"]):
             line.evidence = values["evidence"]  # who did it and who supervised: kept current on proposed lines
@@ -148,25 +148,42 @@ def _write_lines(
 
 
 def _insert(session: Session, practice_id: int, rows: list[dict[str, Any]]) -> list[int]:
-    """New lines in bulk, not one flush per line: on PostgreSQL ids drawn first and one pipelined
-    executemany; on SQLite multi-row INSERTs that return the ids."""
+    """New lines in bulk, through the driver: COPY on PostgreSQL (ids drawn from the sequence first), one
+    executemany on SQLite. The evidence goes as the JSON text `_values` wrote."""
+    if not rows:
+        return []
     now = utc_now()
-    common = {"practice_id": practice_id, "status": ClaimStatus.PROPOSED, "needs_review": False, "version": 1}
-    values = [{**common, "created_at": now, "updated_at": now, **row} for row in rows]
+    common = {
+        "practice_id": practice_id,
+        "status": ClaimStatus.PROPOSED,
+        "needs_review": False,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    names = [*common, *rows[0]]
     connection = session.connection()
+    table = ClaimLine.__table__
+    values = ([*common.values(), *row.values()] for row in rows)
     if connection.dialect.name == "postgresql":
-        ids = next_ids(connection, ClaimLine.__tablename__, len(values))
-        if ids:
-            connection.execute(insert(ClaimLine), [{**row, "id": i} for row, i in zip(values, ids, strict=True)])
+        ids = next_ids(connection, table.name, len(rows))
+        with_ids = ([*row, i] for row, i in zip(values, ids, strict=True))
+        copied = driver_rows(connection, table, [*names, "id"], with_ids, ready=("evidence",))
+        copy_rows(connection, table.name, [*names, "id"], copied)
         return ids
-    written: list[int] = []
-    for chunk in chunks(values, INSERT_CHUNK):
-        written.extend(session.scalars(insert(ClaimLine).returning(ClaimLine.id), chunk))
-    return written
+    return sqlite_insert(connection, table, names, driver_rows(connection, table, names, values, ready=("evidence",)))
 
 
-def _values(proposed: ProposedLine) -> dict[str, Any]:
+def _values(proposed: ProposedLine, named: dict[str, Any]) -> dict[str, Any]:
+    """A line's columns, its evidence (with who did the work, `named`) as JSON text."""
     payment = proposed.national_payment_usd
+    evidence = {
+        **proposed.evidence,
+        "program": str(proposed.program),
+        "national_payment_usd": None if payment is None else str(payment),
+        **_checkin_app_evidence(proposed.evidence.get("devices")),
+        **named,
+    }
     return {
         "patient_id": int(proposed.patient),
         "enrollment_id": int(proposed.enrollment),
@@ -176,12 +193,7 @@ def _values(proposed: ProposedLine) -> dict[str, Any]:
         "period_start": proposed.period.start,
         "period_end": proposed.period.end,
         "rules": proposed.rules[:32],
-        "evidence": {
-            **{name: _plain(value) for name, value in proposed.evidence.items()},
-            "program": str(proposed.program),
-            "national_payment_usd": None if payment is None else str(payment),
-            **_checkin_app_evidence(proposed.evidence.get("devices")),
-        },
+        "evidence": json.dumps(evidence, default=_json_value),
     }
 
 
@@ -220,16 +232,10 @@ def _flag(report: RunReport, line: ClaimLine, note: str) -> None:
     report.flagged.append(line.id)
 
 
-def _plain(value: Any) -> Any:
-    """Evidence as JSON stores it, so a re-run compares equal to what it wrote."""
-    if value is None or isinstance(value, str | int | float):  # most values: checked first
-        return value
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+def _json_value(value: Any) -> Any:
+    """What JSON has no word for, as evidence stores it: sets sorted, dates in ISO form, the rest as text."""
     if isinstance(value, set | frozenset):
-        return [_plain(item) for item in sorted(value)]
+        return sorted(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

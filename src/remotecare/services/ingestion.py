@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from remotecare.ingest.measures import ReadingRefused, check_values
 from remotecare.ingest.reading import IncomingReading, ItemResult, Outcome, Parsed, Refusal
 from remotecare.services.alerting import raise_alerts_for_stored
-from remotecare.store.batches import chunks, next_ids
+from remotecare.store.batches import chunks, driver_rows, next_ids
 from remotecare.store.models import Device, DeviceAssignment, HeldReading, HeldStatus, Observation, Patient
 
 # Device clocks drift; a reading a few minutes "in the future" is a clock, not a fabrication.
@@ -452,15 +452,9 @@ def _sqlite_bulk(connection: Connection, table: Table, rows: list[Row]) -> dict[
     transaction holds SQLite's only write lock, and SQLite gives each new row the next rowid, so the rows
     it wrote are the last `rowcount` ids of the table."""
     names = list(rows[0].values)
-    converters = [
-        table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect) for name in names
-    ]
     columns = ", ".join(f'"{name}"' for name in names)
     statement = f"INSERT OR IGNORE INTO {table.name} ({columns}) VALUES ({', '.join('?' for _ in names)})"  # noqa: S608
-    parameters = [
-        tuple(value if convert is None else convert(value) for convert, value in zip(converters, values, strict=True))
-        for values in ([row.values[name] for name in names] for row in rows)
-    ]
+    parameters = driver_rows(connection, table, names, ([row.values[name] for name in names] for row in rows))
     written = connection.exec_driver_sql(statement, parameters).rowcount
     if written <= 0:
         return {}
