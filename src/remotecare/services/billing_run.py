@@ -18,9 +18,9 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from remotecare.domain.facts import Window
@@ -163,7 +163,7 @@ def _insert(session: Session, practice_id: int, rows: list[dict[str, Any]]) -> l
     }
     names = [*common, *rows[0]]
     connection = session.connection()
-    table = ClaimLine.__table__
+    table = cast(Table, ClaimLine.__table__)  # a mapped class's table is typed as any FromClause
     values = ([*common.values(), *row.values()] for row in rows)
     if connection.dialect.name == "postgresql":
         ids = next_ids(connection, table.name, len(rows))
