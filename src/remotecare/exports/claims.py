@@ -8,6 +8,7 @@ naming the offending field by its path in the submission.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -73,6 +74,15 @@ class RenderingProvider:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderingProvider:
+    """The physician who ordered the monitoring, which is what the OIG asked CMS to have claims name."""
+
+    family_name: str
+    given_name: str
+    npi: str
+
+
+@dataclass(frozen=True, slots=True)
 class Patient:
     """For Medicare the patient is always the subscriber."""
 
@@ -103,6 +113,7 @@ class ServiceLine:
     charge_usd: Decimal  # for all units of the line
     diagnosis_pointers: tuple[int, ...]  # 1-based into the claim's diagnoses
     place_of_service: str  # e.g. "11" office, "10" telehealth in patient's home
+    ordering: OrderingProvider | None = None  # the enrollment's; see `ordering_provider` for when it is sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +167,33 @@ def npi_check_digit_ok(npi: str) -> bool:
     return (10 - total % 10) % 10 == int(npi[9])
 
 
+def ordering_provider(claim: Claim, line: ServiceLine) -> OrderingProvider | None:
+    """The line's ordering provider when a claim should name it: the 837P guide sends loop 2420E only for
+    an orderer other than the rendering provider, and the other exports follow it."""
+    ordering = line.ordering
+    if ordering is None or (claim.rendering is not None and claim.rendering.npi == ordering.npi):
+        return None
+    return ordering
+
+
+def point_diagnoses(
+    line_codes: Sequence[Sequence[str]], where: str
+) -> tuple[tuple[str, ...], tuple[tuple[int, ...], ...]]:
+    """A claim's diagnoses and each line's pointers into them, from the codes each line treats (most
+    relevant first): a line points at its first `MAX_POINTERS` distinct codes; the claim lists every code
+    pointed at once, in the order first pointed at, so its principal diagnosis is its first line's."""
+    diagnoses: dict[str, int] = {}  # code -> 1-based pointer; dicts keep insertion order
+    pointers: list[tuple[int, ...]] = []
+    for codes in line_codes:
+        treated = tuple(dict.fromkeys(codes))[:MAX_POINTERS]
+        pointers.append(tuple(diagnoses.setdefault(code, len(diagnoses) + 1) for code in treated))
+    if len(diagnoses) > MAX_DIAGNOSES:
+        raise ExportError(
+            f"{where}.diagnoses", f"the lines point at {len(diagnoses)} diagnoses, more than a claim's {MAX_DIAGNOSES}"
+        )
+    return tuple(diagnoses), tuple(pointers)
+
+
 def x12_diagnosis(code: str) -> str:
     """ICD-10 codes are stored with a dot, but X12 carries them without it."""
     return code.replace(".", "")
@@ -194,6 +232,8 @@ def validate_submission(submission: Submission) -> None:
 
 
 def check_npi(npi: str, field: str) -> None:
+    if not npi:
+        raise ExportError(field, "is missing; claims need it")
     if not _digits(npi, 10):
         raise ExportError(field, f"NPI must be 10 digits, got {npi!r}")
     if not npi_check_digit_ok(npi):
@@ -229,9 +269,7 @@ def _check_claim(claim: Claim, where: str, today: date) -> None:
     _check_patient(claim.patient, f"{where}.patient", today)
     _match(_PLACE_OF_SERVICE, claim.place_of_service, f"{where}.place_of_service", "a 2-digit CMS code")
     if claim.rendering is not None:
-        _text(claim.rendering.family_name, f"{where}.rendering.family_name", 60)
-        _text(claim.rendering.given_name, f"{where}.rendering.given_name", 35)
-        check_npi(claim.rendering.npi, f"{where}.rendering.npi")
+        _check_person(claim.rendering, f"{where}.rendering")
     if not claim.diagnoses:
         raise ExportError(f"{where}.diagnoses", "a claim needs at least one diagnosis")
     if len(claim.diagnoses) > MAX_DIAGNOSES:
@@ -276,6 +314,15 @@ def _check_line(line: ServiceLine, where: str, diagnoses: int, today: date) -> N
         if not 1 <= pointer <= diagnoses:
             raise ExportError(f"{where}.diagnosis_pointers", f"{pointer} points outside the claim's diagnoses")
     _match(_PLACE_OF_SERVICE, line.place_of_service, f"{where}.place_of_service", "a 2-digit CMS code")
+    if line.ordering is not None:
+        _check_person(line.ordering, f"{where}.ordering")
+
+
+def _check_person(person: RenderingProvider | OrderingProvider, where: str) -> None:
+    """A provider named as a person (837P NM1 entity type 1), identified by NPI."""
+    _text(person.family_name, f"{where}.family_name", 60)
+    _text(person.given_name, f"{where}.given_name", 35)
+    check_npi(person.npi, f"{where}.npi")
 
 
 def _check_address(address: Address, where: str) -> None:

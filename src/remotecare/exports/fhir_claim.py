@@ -11,7 +11,15 @@ from typing import Any
 
 from fhir.resources.R4B.claim import Claim as FhirClaim
 
-from remotecare.exports.claims import Claim, ServiceLine, Submission, validate_submission
+from remotecare.exports.claims import (
+    Claim,
+    OrderingProvider,
+    RenderingProvider,
+    ServiceLine,
+    Submission,
+    ordering_provider,
+    validate_submission,
+)
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -24,6 +32,13 @@ CARE_TEAM_ROLE_SYSTEM = "http://terminology.hl7.org/CodeSystem/claimcareteamrole
 RELATIONSHIP_SYSTEM = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 
 _COVERAGE_ID = "coverage"
+# claimcareteamrole has no ordering role (primary, assist, supervisor, other): "other", said in text.
+_ORDERING_ROLE = {
+    "coding": [{"system": CARE_TEAM_ROLE_SYSTEM, "code": "other", "display": "Other"}],
+    "text": "Ordering provider",
+}
+
+Member = RenderingProvider | OrderingProvider
 
 
 def claim_resources(submission: Submission) -> list[dict[str, Any]]:
@@ -39,6 +54,7 @@ def claim_resources(submission: Submission) -> list[dict[str, Any]]:
 def _claim(s: Submission, claim: Claim) -> dict[str, Any]:
     patient_ref = {"reference": f"Patient/{claim.patient.id}"}
     payer = {"identifier": {"value": s.payer.payer_id}, "display": s.payer.name}
+    team = _care_team(claim)
     resource: dict[str, Any] = {
         "resourceType": "Claim",
         # Coverage is required by Claim.insurance; we hold no Coverage resource, so carry it inline.
@@ -71,25 +87,44 @@ def _claim(s: Submission, claim: Claim) -> dict[str, Any]:
             for n, code in enumerate(claim.diagnoses, start=1)
         ],
         "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": f"#{_COVERAGE_ID}"}}],
-        "item": [_item(n, line, claim.rendering is not None) for n, line in enumerate(claim.lines, start=1)],
+        "item": [_item(n, line, _line_team(claim, line, team)) for n, line in enumerate(claim.lines, start=1)],
         "total": _money(claim.total_charge_usd),
     }
-    if claim.rendering is not None:
-        r = claim.rendering
+    if team:
         resource["careTeam"] = [
             {
-                "sequence": 1,
+                "sequence": n,
                 "provider": {
-                    "identifier": {"system": NPI_SYSTEM, "value": r.npi},
-                    "display": f"{r.given_name} {r.family_name}",
+                    "identifier": {"system": NPI_SYSTEM, "value": member.npi},
+                    "display": f"{member.given_name} {member.family_name}",
                 },
-                "role": _concept(CARE_TEAM_ROLE_SYSTEM, "primary"),
+                "role": role,
             }
+            for n, (member, role) in enumerate(team, start=1)
         ]
     return resource
 
 
-def _item(sequence: int, line: ServiceLine, has_care_team: bool) -> dict[str, Any]:
+def _care_team(claim: Claim) -> list[tuple[Member, dict[str, Any]]]:
+    """The rendering provider, then each ordering provider the lines name, once each (by NPI); the
+    position in this list, from 1, is the member's careTeam sequence."""
+    team: list[tuple[Member, dict[str, Any]]] = []
+    if claim.rendering is not None:
+        team.append((claim.rendering, _concept(CARE_TEAM_ROLE_SYSTEM, "primary")))
+    for line in claim.lines:
+        ordering = ordering_provider(claim, line)
+        if ordering is not None and all(ordering.npi != member.npi for member, _ in team):
+            team.append((ordering, _ORDERING_ROLE))
+    return team
+
+
+def _line_team(claim: Claim, line: ServiceLine, team: list[tuple[Member, dict[str, Any]]]) -> list[int]:
+    """The careTeam sequences of the line's rendering and ordering providers."""
+    npis = [p.npi for p in (claim.rendering, ordering_provider(claim, line)) if p is not None]
+    return [n for n, (member, _) in enumerate(team, start=1) if member.npi in npis]
+
+
+def _item(sequence: int, line: ServiceLine, care_team: list[int]) -> dict[str, Any]:
     # CPT codes start with a digit (99454, 1234F); HCPCS Level II codes with a letter (G0511).
     system = HCPCS_SYSTEM if line.code[0].isalpha() else CPT_SYSTEM
     item: dict[str, Any] = {
@@ -101,8 +136,8 @@ def _item(sequence: int, line: ServiceLine, has_care_team: bool) -> dict[str, An
         "quantity": {"value": line.units},
         "net": _money(line.charge_usd),
     }
-    if has_care_team:
-        item["careTeamSequence"] = [1]
+    if care_team:
+        item["careTeamSequence"] = care_team
     # FHIR defines net = quantity x unitPrice: only state a unit price that keeps that exact.
     unit_price = line.charge_usd / line.units
     if unit_price == unit_price.quantize(Decimal("0.01")):

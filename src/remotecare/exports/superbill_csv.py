@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from remotecare.exports.claims import Submission, validate_submission
+from remotecare.exports.claims import Submission, ordering_provider, validate_submission
 
 HEADER = (
     "claim_id",
@@ -22,6 +22,9 @@ HEADER = (
     "diagnoses",
     "rendering_npi",
     "billing_npi",
+    # Last, so that readers of the earlier columns by position are not moved; empty without one.
+    "ordering_npi",
+    "ordering_provider",
 )
 
 
@@ -34,6 +37,7 @@ def write_superbill(submission: Submission) -> str:
     for claim in submission.claims:
         patient = claim.patient
         for line in claim.lines:
+            ordering = ordering_provider(claim, line)
             writer.writerow(
                 (
                     claim.claim_id,
@@ -50,6 +54,8 @@ def write_superbill(submission: Submission) -> str:
                     ";".join(claim.diagnoses[p - 1] for p in line.diagnosis_pointers),
                     claim.rendering.npi if claim.rendering else "",
                     submission.billing.npi,
+                    ordering.npi if ordering else "",
+                    f"{ordering.family_name}, {ordering.given_name}" if ordering else "",
                 )
             )
     return out.getvalue()

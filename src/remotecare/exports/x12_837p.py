@@ -19,6 +19,7 @@ from remotecare.exports.claims import (
     Patient,
     ServiceLine,
     Submission,
+    ordering_provider,
     postal_digits,
     validate_submission,
     x12_diagnosis,
@@ -136,13 +137,13 @@ def _claim(claim: Claim) -> Iterator[Segment]:
         r = claim.rendering
         yield ["NM1", "82", "1", r.family_name, r.given_name, "", "", "", "XX", r.npi]
     for number, line in enumerate(claim.lines, start=1):
-        yield from _line(number, line, claim.place_of_service)
+        yield from _line(number, line, claim)
 
 
-def _line(number: int, line: ServiceLine, claim_place: str) -> Iterator[Segment]:
+def _line(number: int, line: ServiceLine, claim: Claim) -> Iterator[Segment]:
     yield ["LX", str(number)]
     # SV105 is sent only when it differs from CLM05-1; the guide says not to send it otherwise.
-    place = line.place_of_service if line.place_of_service != claim_place else ""
+    place = line.place_of_service if line.place_of_service != claim.place_of_service else ""
     pointers = COMPONENT.join(str(p) for p in line.diagnosis_pointers)
     yield ["SV1", f"HC{COMPONENT}{line.code}", _amount(line.charge_usd), "UN", str(line.units), place, "", pointers]
     if line.service_from == line.service_to:
@@ -150,6 +151,10 @@ def _line(number: int, line: ServiceLine, claim_place: str) -> Iterator[Segment]
     else:
         yield ["DTP", "472", "RD8", f"{_d8(line.service_from)}-{_d8(line.service_to)}"]
     yield ["REF", "6R", str(line.line_id)]
+    o = ordering_provider(claim, line)
+    if o is not None:
+        # 2420E Ordering Provider Name follows the 2400 segments: a person (1) identified by NPI (XX).
+        yield ["NM1", "DK", "1", o.family_name, o.given_name, "", "", "", "XX", o.npi]
 
 
 def _address(address: Address) -> Iterator[Segment]:

@@ -1,10 +1,12 @@
 """Approved claim lines out of the database, in the shape every export format is written from.
 
-One claim per patient, carrying the patient's diagnoses (the first twelve, as
-the 837P allows) with each line pointing at the first four; the charge of a
-line is the national payment of its code times its units (there is no
-practice fee schedule yet). Anything a claim needs that the practice has not recorded is
-refused by name, before anything is written or marked exported.
+One claim per patient. Each line points at what its enrollment monitors (the
+patient's conditions when the enrollment names none), four codes at most, and
+names the enrollment's ordering provider; the claim lists every code its lines
+point at. The charge of a line is the national payment of its code times its
+units (there is no practice fee schedule yet). Anything a claim needs that the
+practice has not recorded is refused by name, before anything is written or
+marked exported.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -24,11 +27,13 @@ from remotecare.exports.claims import (
     Claim,
     Contact,
     ExportError,
+    OrderingProvider,
     Patient,
     Payer,
     RenderingProvider,
     ServiceLine,
     Submission,
+    point_diagnoses,
 )
 from remotecare.exports.fhir_claim import claim_resources
 from remotecare.exports.superbill_csv import write_superbill
@@ -37,7 +42,13 @@ from remotecare.rules import load_rules
 from remotecare.store.models import AuditEvent, ClaimLine, ClaimStatus, Enrollment, Practice, User
 from remotecare.store.models import Patient as PatientRow
 
-MAX_DIAGNOSES, MAX_POINTERS = 12, 4
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentDetails:
+    """What a claim line takes from its enrollment."""
+
+    monitored_conditions: tuple[str, ...]
+    ordering: OrderingProvider | None
 
 
 def approved_lines(session: Session, practice_id: int) -> list[ClaimLine]:
@@ -74,15 +85,15 @@ def build_submission(
             select(PatientRow).where(PatientRow.practice_id == practice_id, PatientRow.id.in_(by_patient))
         )
     }
-    renderers = _rendering_providers(session, practice_id, {line.enrollment_id for line in lines})
+    enrollment_ids = {line.enrollment_id for line in lines}
+    renderers = _rendering_providers(session, practice_id, enrollment_ids)
+    enrollments = _enrollment_details(session, practice_id, enrollment_ids)
     claims = []
     for patient_id, patient_lines in by_patient.items():
         row = patients[patient_id]
         label = f"patient {patient_id}"
-        diagnoses = tuple(row.conditions[:MAX_DIAGNOSES])
-        if not diagnoses:
-            raise ExportError(f"{label}.conditions", "has no diagnosis to put on the claim")
-        pointers = tuple(range(1, min(len(diagnoses), MAX_POINTERS) + 1))
+        treated = [_treated(enrollments[line.enrollment_id], line, row) for line in patient_lines]
+        diagnoses, pointers = point_diagnoses(treated, label)
         claims.append(
             Claim(
                 claim_id=f"RC{practice_id}-{patient_id}-{control_number}",
@@ -104,10 +115,11 @@ def build_submission(
                         service_from=line.period_start,
                         service_to=line.service_date,
                         charge_usd=_charge(line),
-                        diagnosis_pointers=pointers,
+                        diagnosis_pointers=line_pointers,
                         place_of_service=practice.place_of_service,
+                        ordering=enrollments[line.enrollment_id].ordering,
                     )
-                    for line in patient_lines
+                    for line, line_pointers in zip(patient_lines, pointers, strict=True)
                 ),
                 place_of_service=practice.place_of_service,
                 rendering=renderers.get(patient_lines[0].enrollment_id),
@@ -160,9 +172,50 @@ def _rendering_providers(session: Session, practice_id: int, enrollments: set[in
         .join(User, User.id == Enrollment.billing_provider_id)
         .where(Enrollment.practice_id == practice_id, Enrollment.id.in_(enrollments), User.npi.is_not(None))
     ):
-        given, _, family = full_name.rpartition(" ")
-        found[enrollment_id] = RenderingProvider(family_name=family or full_name, given_name=given, npi=npi)
+        family, given = _person_name(full_name)
+        found[enrollment_id] = RenderingProvider(family_name=family, given_name=given, npi=npi)
     return found
+
+
+def _enrollment_details(session: Session, practice_id: int, enrollments: set[int]) -> dict[int, EnrollmentDetails]:
+    """Each enrollment's monitored conditions and ordering provider. Unlike a billing provider without an NPI
+    (the claim is sent without its 2310B loop), a recorded orderer must be named: one without an NPI is refused."""
+    found = {}
+    for enrollment_id, conditions, user_id, full_name, npi in session.execute(
+        select(Enrollment.id, Enrollment.monitored_conditions, User.id, User.full_name, User.npi)
+        .outerjoin(User, User.id == Enrollment.ordering_provider_id)
+        .where(Enrollment.practice_id == practice_id, Enrollment.id.in_(enrollments))
+        .order_by(Enrollment.id)  # the same enrollment is named first every time
+    ):
+        ordering = None
+        if user_id is not None:
+            if not npi:
+                raise ExportError(
+                    f"enrollment {enrollment_id}.ordering_provider.npi",
+                    f"is missing: user {user_id} ({full_name}) ordered the monitoring, and claims name them by NPI",
+                )
+            family, given = _person_name(full_name)
+            ordering = OrderingProvider(family_name=family, given_name=given, npi=npi)
+        found[enrollment_id] = EnrollmentDetails(tuple(conditions or ()), ordering)
+    return found
+
+
+def _treated(enrollment: EnrollmentDetails, line: ClaimLine, patient: PatientRow) -> tuple[str, ...]:
+    """The codes a line's service treats, most relevant first: what its enrollment monitors, else (for
+    enrollments recorded before monitored conditions were) the patient's conditions."""
+    codes = enrollment.monitored_conditions or tuple(patient.conditions)
+    if not codes:
+        raise ExportError(
+            f"enrollment {line.enrollment_id}.monitored_conditions",
+            f"is empty and patient {patient.id} has no conditions: claim line {line.id} has no diagnosis",
+        )
+    return codes
+
+
+def _person_name(full_name: str) -> tuple[str, str]:
+    """(family, given) from a user's one-field name: the last word is the family name."""
+    given, _, family = full_name.rpartition(" ")
+    return family or full_name, given
 
 
 def _charge(line: ClaimLine) -> Decimal:

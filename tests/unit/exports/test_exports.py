@@ -348,7 +348,7 @@ def test_superbill_header_and_rows() -> None:
     text = write_superbill(submission())
     assert text.splitlines()[0] == (
         "claim_id,line_id,patient,medicare_id,birth_date,date_from,date_to,place_of_service,code,units,"
-        "charge_usd,diagnoses,rendering_npi,billing_npi"
+        "charge_usd,diagnoses,rendering_npi,billing_npi,ordering_npi,ordering_provider"
     )
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["line_id"] for row in rows] == ["1", "2", "3", "4", "5", "6"]
@@ -367,6 +367,8 @@ def test_superbill_header_and_rows() -> None:
         "diagnoses": "E11.9;I10",
         "rendering_npi": RENDERING_NPI,
         "billing_npi": BILLING_NPI,
+        "ordering_npi": "",
+        "ordering_provider": "",
     }
     ben = rows[4]
     assert (ben["diagnoses"], ben["rendering_npi"], ben["date_to"]) == ("I50.9;N18.30;E11.65", "", "2024-02-20")
