@@ -8,11 +8,13 @@ worker are in flight, so memory holds a few slices' lines, never the practice's.
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from multiprocessing import get_context
@@ -44,6 +46,20 @@ class PoolStats:
 
 
 _worker_engine: Engine | None = None  # one per worker process, made by its initializer
+# A run makes millions of small objects that reference counting frees; the cycle collector's default of a
+# pass every 700 allocations spent a fifth of the run walking them. Still collected, less often.
+RUN_GC_THRESHOLD = (50_000, 20, 20)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """The cycle collector at `RUN_GC_THRESHOLD` for the duration, then as it was."""
+    before = gc.get_threshold()
+    gc.set_threshold(*RUN_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def default_workers() -> int:
@@ -102,6 +118,7 @@ def evaluations(
 def _start_worker(address: str) -> None:
     global _worker_engine
     _worker_engine = make_engine(address)
+    gc.set_threshold(*RUN_GC_THRESHOLD)  # the worker does nothing but judge slices
     load_rules()  # read once per worker, not once per slice
 
 

@@ -28,7 +28,7 @@ from remotecare.rules.results import ClaimLine as ProposedLine
 from remotecare.rules.results import Evaluation
 from remotecare.rules.settings import PracticeSettings
 from remotecare.services.billing_facts import patient_slices
-from remotecare.services.billing_pool import PoolStats, evaluations
+from remotecare.services.billing_pool import PoolStats, evaluations, fewer_collections
 from remotecare.services.line_attribution import KEYS as ATTRIBUTION
 from remotecare.services.line_attribution import attributions
 from remotecare.store.base import utc_now
@@ -79,11 +79,12 @@ def run_billing(
     practice's. With `workers` above one, slices are judged in that many processes side by side."""
     report = RunReport(window)
     slices = patient_slices(session, practice_id, window, slice_size)
-    for patients, judged in evaluations(session, practice_id, window, slices, settings, workers, report.pool):
-        lines = judged.lines if isinstance(judged, Evaluation) else judged
-        _write_lines(session, practice_id, window, patients, lines, report)
-        if len(slices) == 1 and isinstance(judged, Evaluation):
-            report.evaluation = judged
+    with fewer_collections():
+        for patients, judged in evaluations(session, practice_id, window, slices, settings, workers, report.pool):
+            lines = judged.lines if isinstance(judged, Evaluation) else judged
+            _write_lines(session, practice_id, window, patients, lines, report)
+            if len(slices) == 1 and isinstance(judged, Evaluation):
+                report.evaluation = judged
     return report
 
 
@@ -108,7 +109,7 @@ def _write_lines(
     }
     seen: set[Key] = set()
     new: list[dict[str, Any]] = []
-    named = attributions(session, practice_id, proposed_lines)
+    named = attributions(session, practice_id, patients, proposed_lines)
     for index, proposed in enumerate(proposed_lines):
         lines, units = report.code_totals.get(proposed.code, (0, 0))
         report.code_totals[proposed.code] = (lines + 1, units + proposed.units)
@@ -161,17 +162,24 @@ def _insert(session: Session, practice_id: int, rows: list[dict[str, Any]]) -> l
         "created_at": now,
         "updated_at": now,
     }
-    names = [*common, *rows[0]]
     connection = session.connection()
     table = cast(Table, ClaimLine.__table__)  # a mapped class's table is typed as any FromClause
-    values = ([*common.values(), *row.values()] for row in rows)
+    # The values every line shares are converted once, not once per line.
+    (fixed,) = driver_rows(connection, table, list(common), [list(common.values())])
+    names = [*common, *rows[0]]
     if connection.dialect.name == "postgresql":
         ids = next_ids(connection, table.name, len(rows))
-        with_ids = ([*row, i] for row, i in zip(values, ids, strict=True))
-        copied = driver_rows(connection, table, [*names, "id"], with_ids, ready=("evidence",))
-        copy_rows(connection, table.name, [*names, "id"], copied)
+        own = driver_rows(
+            connection,
+            table,
+            [*rows[0], "id"],
+            ([*row.values(), i] for row, i in zip(rows, ids, strict=True)),
+            ready=("evidence",),
+        )
+        copy_rows(connection, table.name, [*names, "id"], (fixed + row for row in own))
         return ids
-    return sqlite_insert(connection, table, names, driver_rows(connection, table, names, values, ready=("evidence",)))
+    own = driver_rows(connection, table, list(rows[0]), (list(row.values()) for row in rows), ready=("evidence",))
+    return sqlite_insert(connection, table, names, [fixed + row for row in own])
 
 
 def _values(proposed: ProposedLine, named: dict[str, Any]) -> dict[str, Any]:
