@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from remotecare.domain.facts import Window
@@ -236,3 +237,73 @@ def test_days_are_counted_in_the_patients_zone_and_only_from_assigned_medical_de
     assert all(
         ids == frozenset({next(iter(ids))}) and "CUFF-2#" in next(iter(ids)) for ids in honolulu.data_days.values()
     )
+
+
+def test_a_day_names_every_medical_device_that_sent_data_on_it() -> None:
+    """Days of one device share one set; a day two devices sent data on names both."""
+    from remotecare.domain.devices import Device as DomainDevice
+    from remotecare.domain.patients import Patient as DomainPatient
+    from remotecare.domain.programs import Enrollment as DomainEnrollment
+    from remotecare.services.billing_facts import PracticeFacts
+
+    start = dt.date(2026, 10, 1)
+    facts = PracticeFacts(WINDOW)
+    facts.patients[1] = DomainPatient("1", "America/Chicago", True, ("I10",))
+    facts.enrollments.append(DomainEnrollment("5", "1", Program.RPM, start, None, start))
+    facts.devices[10] = DomainDevice("CUFF#10", "1", Program.RPM, "bp_cuff", True, start, None)
+    facts.devices[11] = DomainDevice("SCALE#11", "1", Program.RPM, "scale", True, start, None)
+    facts.devices[12] = DomainDevice("WATCH#12", "1", Program.RPM, "watch", False, start, None)
+    facts.data_days[(1, 10)] = {start, start + dt.timedelta(days=1)}
+    facts.data_days[(1, 11)] = {start + dt.timedelta(days=1), start + dt.timedelta(days=2)}
+    facts.data_days[(1, 12)] = {start + dt.timedelta(days=3)}
+    (activity,) = facts.activities()
+    assert dict(activity.data_days) == {
+        start: frozenset({"CUFF#10"}),
+        start + dt.timedelta(days=1): frozenset({"CUFF#10", "SCALE#11"}),
+        start + dt.timedelta(days=2): frozenset({"SCALE#11"}),
+    }
+
+
+def test_patients_are_read_by_range_for_a_slice_and_by_list_when_few_are_spread_wide(
+    practice: tuple[str, int],
+) -> None:
+    url, practice_id = practice
+    engine = make_engine(url)
+    with Session(engine) as session:
+        enrolled = sorted(session.scalars(select(Enrollment.patient_id).where(Enrollment.practice_id == practice_id)))
+        first = enrolled[0]
+        for number in range(8):  # patients between, none enrolled: the three enrolled are read as a range
+            add(
+                session,
+                Patient(
+                    practice_id=practice_id,
+                    given_name="Synthetic",
+                    family_name=f"Filler{number}",
+                    birth_date=dt.date(1950, 1, 1),
+                    medicare_id=f"3EG4TE5MK{number:02d}",
+                    timezone="UTC",
+                ),
+            )
+        far = add(
+            session,
+            Patient(
+                practice_id=practice_id,
+                given_name="Synthetic",
+                family_name="Far",
+                birth_date=dt.date(1951, 1, 1),
+                medicare_id="4EG4TE5MK99",
+                timezone="UTC",
+                conditions=["I10"],
+            ),
+        )
+        add(
+            session,
+            Enrollment(practice_id=practice_id, patient_id=far.id, program=Program.CCM, start_date=WINDOW.start),
+        )
+        session.commit()
+        spread = load_facts(session, practice_id, WINDOW, patient_ids=[first, far.id])  # read by list
+        whole = load_facts(session, practice_id, WINDOW)  # read by range
+    engine.dispose()
+    assert set(spread.patients) == {first, far.id}
+    assert set(whole.patients) == {*enrolled, far.id}
+    assert whole.patients[far.id].conditions == ("I10",)

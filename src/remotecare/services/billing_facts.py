@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, cast, func, or_, select, type_coerce
+from sqlalchemy import Connection, Row, String, and_, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from remotecare.domain.devices import Device as DomainDevice
@@ -53,6 +53,7 @@ from remotecare.store.models import (
 
 # An enrollment that ended this long before the window can still own a period that ends in it.
 LOOKBACK = dt.timedelta(days=62)
+DENSE_RANGE = 4  # ids read as a range when it holds at most this many ids per one wanted
 
 
 @dataclass
@@ -190,14 +191,10 @@ def load_facts(
     since = min(e.start for e in facts.enrollments)
     if data_since is not None:
         since = max(since, data_since)
-    for chunk in chunks(enrolled):
-        for patient_id, zone, established, conditions in connection.execute(
-            select(Patient.id, Patient.timezone, Patient.established, Patient.conditions).where(
-                Patient.practice_id == practice_id, Patient.id.in_(chunk)
-            )
-        ):
-            facts.patients[patient_id] = DomainPatient(str(patient_id), zone, established, tuple(conditions))
     wanted = set(enrolled)
+    for patient_id, zone, established, conditions in _patient_rows(connection, practice_id, enrolled):
+        if patient_id in wanted:
+            facts.patients[patient_id] = DomainPatient(str(patient_id), zone, established, tuple(conditions))
     for assignment_id, device_id, patient_id, program, start, end, medical, kind, serial in connection.execute(
         select(
             DeviceAssignment.id,
@@ -261,6 +258,20 @@ def load_facts(
         if patient_id in wanted:
             facts.encounters.append(DomainEncounter(str(patient_id), day, visit_type, face_to_face))
     return facts
+
+
+def _patient_rows(connection: Connection, practice_id: int, ids: list[int]) -> Iterator[Row[Any]]:
+    """The patients `ids` (sorted) name, and perhaps others between them. A slice of a run names most
+    patients of its range, which is read as a range: PostgreSQL walked the practice's whole index for each
+    list of ids. A few patients spread over the practice (a care manager's) are read by lists."""
+    columns = (Patient.id, Patient.timezone, Patient.established, Patient.conditions)
+    if ids[-1] - ids[0] < DENSE_RANGE * len(ids):
+        yield from connection.execute(
+            select(*columns).where(Patient.practice_id == practice_id, Patient.id.between(ids[0], ids[-1]))
+        )
+        return
+    for chunk in chunks(ids):
+        yield from connection.execute(select(*columns).where(Patient.practice_id == practice_id, Patient.id.in_(chunk)))
 
 
 def counted_data_days(practice_id: int, since: dt.date, through: dt.date) -> Any:
