@@ -27,9 +27,7 @@ def attributions(
 ) -> dict[int, dict[str, Any]]:
     """For each line (by its index in `lines`) that counts time entries: its performers and supervisor.
     Every line is of a patient whose id is in `patients` (first, last)."""
-    entries = [
-        entry for line in lines for entry in line.evidence.get("time_entries") or () if isinstance(entry, dict)
-    ]
+    entries = [entry for line in lines for entry in line.evidence.get("time_entries") or () if isinstance(entry, dict)]
     entry_ids = {int(entry["id"]) for entry in entries if entry.get("id")}
     if not entry_ids:
         return {}
