@@ -235,3 +235,28 @@ def load_or_record_miss(
         audit.record(session, request, principal, action="not_found", entity=entity, entity_id=item_id)
         session.commit()
         raise
+
+
+def versions_read(
+    session: Session,
+    request: Request,
+    principal: Principal,
+    model: type[Base],
+    entity: str,
+    item_id: int,
+    versions: Callable[[Session, int, int], list[Any]],
+) -> list[Any]:
+    """A record's saved versions (`versions(session, practice_id, item_id)`, oldest first), the read in the
+    audit trail as `<entity>_version` with the ids it returned; a record outside the practice is a 404."""
+    load_or_record_miss(session, request, principal, model, entity, item_id)
+    found = versions(session, principal.practice_id, item_id)
+    audit.record_list(
+        session,
+        request,
+        principal,
+        entity=f"{entity}_version",
+        ids=[version.id for version in found],
+        query={f"{entity}_id": item_id},
+    )
+    session.commit()
+    return found

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from remotecare.api import audit
-from remotecare.api.crud import ItemId, load_or_record_miss
+from remotecare.api.crud import ItemId, versions_read
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.schemas.care import CarePlanVersionPublic
 from remotecare.services import care_plans
@@ -29,15 +28,4 @@ def list_versions(
     item_id: ItemId, request: Request, session: SessionDep, principal: Annotated[Principal, Depends(reader)]
 ) -> Any:
     """Who saved each version (user id and name), when, which fields changed (from, to), and the plan as saved."""
-    load_or_record_miss(session, request, principal, CarePlan, "care_plan", item_id)
-    found = care_plans.versions(session, principal.practice_id, item_id)
-    audit.record_list(
-        session,
-        request,
-        principal,
-        entity="care_plan_version",
-        ids=[version.id for version in found],
-        query={"care_plan_id": item_id},
-    )
-    session.commit()
-    return found
+    return versions_read(session, request, principal, CarePlan, "care_plan", item_id, care_plans.versions)

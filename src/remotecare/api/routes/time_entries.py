@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 from remotecare.api import audit
-from remotecare.api.crud import ItemId, load_or_record_miss
+from remotecare.api.crud import ItemId, load_or_record_miss, versions_read
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
 from remotecare.api.schemas.common import RecordId
@@ -77,18 +77,7 @@ def list_versions(
 ) -> Any:
     """Created, each edit, and the withdrawal if any: who, when, which fields changed (from, to), the entry
     as saved."""
-    load_or_record_miss(session, request, principal, TimeEntry, "time_entry", item_id)
-    found = time_entry_history.versions(session, principal.practice_id, item_id)
-    audit.record_list(
-        session,
-        request,
-        principal,
-        entity="time_entry_version",
-        ids=[version.id for version in found],
-        query={"time_entry_id": item_id},
-    )
-    session.commit()
-    return found
+    return versions_read(session, request, principal, TimeEntry, "time_entry", item_id, time_entry_history.versions)
 
 
 @router.get("/time-ledger", response_model=LedgerDayPublic, summary="One person's day: where every minute sits")
