@@ -8,11 +8,14 @@ the same periods.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from remotecare.domain.devices import Reading
 from remotecare.domain.facts import Window
 from remotecare.rules import evaluate
 from remotecare.rules.counting import build_activities
@@ -23,14 +26,41 @@ from tests.unit.rules.test_properties import RULES, World, worlds
 D = dt.date
 
 
-@settings(max_examples=150, deadline=None)
-@given(world=worlds(), cut=st.integers(0, 120))
-def test_a_later_window_bills_what_an_earlier_one_bills_for_the_same_periods(world: World, cut: int) -> None:
+@st.composite
+def dense_worlds(draw: st.DrawFn) -> World:
+    """Random worlds whose devices also send data most days from the window's start: several 30-day
+    periods in a row reach 16 days, so set-up is billed early and later periods must not bill it again."""
+    world = draw(worlds())
+    zones = {patient.id: ZoneInfo(patient.timezone) for patient in world.facts.patients}
+    extra = []
+    for device in world.facts.devices:
+        skip = draw(st.integers(3, 10))  # every skip-th day is missed
+        days = (world.window.start + dt.timedelta(days=offset) for offset in range(-30, 130) if offset % skip)
+        extra += [
+            Reading(device.patient, dt.datetime.combine(day, dt.time(10), tzinfo=zones[device.patient]), "x", device.id)
+            for day in days
+        ]
+    return World(dataclasses.replace(world.facts, readings=(*world.facts.readings, *extra)), world.window)
+
+
+def _later_window_bills_the_same(world: World, cut: int) -> None:
     start = min(world.window.start + dt.timedelta(days=cut), world.window.end)
     late = Window(start, world.window.end)
     early = world.evaluate()
     expected = [line for line in early.lines if line.service_date >= start]
     assert list(evaluate(world.facts, rules=RULES, window=late).lines) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(world=worlds(), cut=st.integers(0, 120))
+def test_a_later_window_bills_what_an_earlier_one_bills_for_the_same_periods(world: World, cut: int) -> None:
+    _later_window_bills_the_same(world, cut)
+
+
+@settings(max_examples=60, deadline=None)
+@given(world=dense_worlds(), cut=st.integers(30, 120))
+def test_the_same_holds_when_data_reaches_16_days_period_after_period(world: World, cut: int) -> None:
+    _later_window_bills_the_same(world, cut)
 
 
 def test_set_up_billed_before_the_window_is_not_billed_again_in_it() -> None:
