@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from remotecare.domain.programs import Program
 from remotecare.notify.sms_inbound import FakeGateway
-from remotecare.services.sms_checkins import CRISIS_TEXT, PROMPT_TEXT, THANKS_TEXT, UNPARSED_TEXT
+from remotecare.services.sms_checkins import CRISIS_TEXT, MESSAGE_TEXT, PROMPT_TEXT, THANKS_TEXT, UNPARSED_TEXT
 from remotecare.store.models import Alert, AuditEvent, Enrollment, Integration, Observation, OutboxMessage, Patient
 from tests.api.conftest import World, count_rows
 
@@ -89,15 +89,18 @@ def test_a_rating_is_stored_and_thanked_at_once(
     assert gateway.texts_to(PHONE) == [THANKS_TEXT.format(pain=7)]
     (reading,) = rows(engine, Observation)
     assert (reading.type, reading.values["nrs"], reading.provenance["channel"]) == ("pain_score", 7, "sms")
-    text(client, gateway, integration, "banana")
+    text(client, gateway, integration, "12")
     assert gateway.texts_to(PHONE)[-1] == UNPARSED_TEXT
+    text(client, gateway, integration, "banana bread")
+    assert gateway.texts_to(PHONE)[-1] == MESSAGE_TEXT
     events = inbound_events(engine)
     assert [(e.action, e.detail["outcome"], e.detail["patient_id"]) for e in events] == [
         ("inbound", "pain", world.patients["a1"]),
-        ("inbound", "unparsed", world.patients["a1"]),
+        ("inbound", "out_of_range", world.patients["a1"]),
+        ("inbound", "message", world.patients["a1"]),
     ]
     assert all("banana" not in str(e.detail) and e.entity_id for e in events)  # the body is not in the trail
-    assert [m.status.value for m in rows(engine, OutboxMessage)] == ["sent", "sent"]
+    assert [m.status.value for m in rows(engine, OutboxMessage)] == ["sent", "sent", "sent"]
 
 
 def test_a_replayed_message_is_acknowledged_and_ignored(

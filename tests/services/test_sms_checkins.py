@@ -23,6 +23,7 @@ from remotecare.services.outbox import dispatch
 from remotecare.services.sms_checkins import (
     CRISIS_TEXT,
     HELP_TEXT,
+    MESSAGE_TEXT,
     NOT_ASKED_TEXT,
     OPT_IN_TEXT,
     OPT_OUT_TEXT,
@@ -221,7 +222,7 @@ def test_a_rating_is_stored_as_an_sms_check_in_and_thanked(session: Session) -> 
     assert gateway.texts_to(ANN_PHONE)[1:] == [THANKS_TEXT.format(pain=7), THANKS_TEXT.format(pain=4)]
 
 
-@pytest.mark.parametrize(("body", "outcome"), [("banana", Outcome.UNPARSED), ("11", Outcome.OUT_OF_RANGE)])
+@pytest.mark.parametrize(("body", "outcome"), [("7/5", Outcome.UNPARSED), ("11", Outcome.OUT_OF_RANGE)])
 def test_what_is_not_a_rating_gets_the_clear_response_and_stores_nothing(
     session: Session, body: str, outcome: str
 ) -> None:
@@ -232,6 +233,26 @@ def test_what_is_not_a_rating_gets_the_clear_response_and_stores_nothing(
     assert queued(session, ann) == [("sms_unparsed", UNPARSED_TEXT)]
     assert pain_readings(session, ann) == []
     assert "Reply with a number from 0 to 10" in UNPARSED_TEXT
+    assert session.scalars(select(Alert).where(Alert.patient_id == ann)).all() == []
+
+
+def test_words_reach_the_care_team_as_a_message_alert_even_after_stop(session: Session) -> None:
+    clinic = practice(session)
+    ann = patient(session, clinic, "Ann", ANN_PHONE)
+    session.commit()
+    assert texted(session, clinic, ANN_PHONE, "I feel dizzy since the new pills", at(12)) == Outcome.MESSAGE
+    (alert,) = session.scalars(select(Alert).where(Alert.patient_id == ann)).all()
+    assert (alert.rule, alert.severity) == ("patient_message", "low")
+    assert "I feel dizzy since the new pills" in alert.message
+    assert queued(session, ann) == [("sms_message_forwarded", MESSAGE_TEXT)]
+    assert pain_readings(session, ann) == []
+
+    assert texted(session, clinic, ANN_PHONE, "STOP", at(12, 5)) == Outcome.OPT_OUT
+    assert texted(session, clinic, ANN_PHONE, "Still dizzy, please call", at(12, 10)) == Outcome.MESSAGE
+    alerts = session.scalars(select(Alert).where(Alert.patient_id == ann).order_by(Alert.id)).all()
+    assert [a.rule for a in alerts] == ["patient_message", "patient_message"]
+    assert "Still dizzy, please call" in alerts[1].message
+    assert [reason for reason, _ in queued(session, ann)] == ["sms_message_forwarded", "sms_opt_out"]  # no reply
 
 
 def test_stop_opts_out_with_one_confirmation_and_start_opts_back_in(session: Session) -> None:
@@ -244,7 +265,7 @@ def test_stop_opts_out_with_one_confirmation_and_start_opts_back_in(session: Ses
     assert texted(session, clinic, ANN_PHONE, "Stop", at(18, 1)) == Outcome.OPT_OUT
     assert session.get(Patient, ann).sms_opted_out_at == at(18, 1)  # type: ignore[union-attr]
     assert texted(session, clinic, ANN_PHONE, "STOP", at(18, 2)) == Outcome.OPT_OUT
-    assert texted(session, clinic, ANN_PHONE, "banana", at(18, 3)) == Outcome.UNPARSED
+    assert texted(session, clinic, ANN_PHONE, "??", at(18, 3)) == Outcome.UNPARSED
     assert texted(session, clinic, ANN_PHONE, "5", at(18, 4)) == Outcome.PAIN  # recorded, not answered
     assert [reason for reason, _ in queued(session, ann)] == ["sms_checkin_prompt", "sms_opt_out"]
 

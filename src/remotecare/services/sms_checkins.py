@@ -23,7 +23,11 @@ before 21:00 and dispatched after waits in the outbox until 08:00.
   recorded as the check-in's free text, which raises the urgent alert to the care team in the same
   transaction, and the crisis resources are queued as an urgent reply that the outbox sends even in quiet
   hours and even after STOP (the API sends it at once);
-- a number outside 0-10, or anything else -> "Sorry, I didn't understand ..." (not while opted out).
+- words that are none of these ("I feel dizzy") -> passed to the care team as the check-in's free text,
+  which opens a low-priority "patient_message" alert holding the text (also while opted out), and a reply
+  saying the care team will read it (not while opted out);
+- a number outside 0-10, or anything else without a letter -> "Sorry, I didn't understand ..." (not while
+  opted out).
 
 Who is texting: the patient of the practice whose phone is the sender's number. When several patients share
 the number, the reply belongs to the one prompted last at that number; when none was, or no patient has the
@@ -31,8 +35,8 @@ number, nothing is recorded and nothing is sent: an unknown number learns nothin
 unknown (the outbox holds texts to patients only, and a reply would confirm the practice texts that number).
 
 What is kept of the text: the body is health information. It is stored only where it belongs: a rating as
-the check-in's values, a crisis text as the check-in's free text (and the alert it raises). Other bodies
-(keywords, unreadable texts) are not stored; the audit trail (written by the caller) records the outcome
+the check-in's values, a crisis text or a message as the check-in's free text (and the alert it raises).
+Other bodies (keywords, unreadable texts) are not stored; the audit trail (written by the caller) records the outcome
 and the ids, never the body.
 """
 
@@ -79,6 +83,7 @@ LATEST_PROMPT = dt.time(20, 30)  # a usual time in the evening's quiet hours is 
 PROMPT_REASON = "sms_checkin_prompt"
 THANKS_REASON = "sms_checkin_thanks"
 UNPARSED_REASON = "sms_unparsed"
+MESSAGE_REASON = "sms_message_forwarded"
 NOT_ASKED_REASON = "sms_not_asked"
 OPT_IN_REASON = "sms_opt_in"
 REMINDER_REASON = "checkin_reminder"  # services.checkin_reminders' reminder: it counts as the day's prompt
@@ -86,6 +91,10 @@ REMINDER_REASON = "checkin_reminder"  # services.checkin_reminders' reminder: it
 PROMPT_TEXT = "Hi {first_name}, reply with your pain today from 0 (none) to 10 (worst). Reply STOP to stop these texts."
 THANKS_TEXT = "Thank you! We recorded your pain today as {pain} out of 10."
 UNPARSED_TEXT = "Sorry, I didn't understand. Reply with a number from 0 to 10 for your pain today, or STOP to stop."
+MESSAGE_TEXT = (
+    "Thank you, your care team will read your message. To rate your pain today, reply with a number from "
+    "0 to 10. For an emergency, call 911."
+)
 OPT_OUT_TEXT = "You will get no more texts from your care team. Reply START to get them again."
 OPT_IN_TEXT = "You will get your daily check-in texts again. Reply STOP to stop."
 HELP_TEXT = (
@@ -103,6 +112,7 @@ class Outcome:
     HELP = "help"
     CRISIS = "crisis"
     UNPARSED = "unparsed"
+    MESSAGE = "message"  # words for the care team, passed on as an alert
     OUT_OF_RANGE = "out_of_range"
     NOT_ASKED = "not_asked"  # a rating from a patient whose check-in has no 0-10 pain question
     UNKNOWN_NUMBER = "unknown_number"
@@ -366,6 +376,15 @@ def handle_reply(session: Session, practice_id: int, inbound: InboundSms, now: d
             reply.observation_ids, reply.alert_ids = list(result.observation_ids), list(result.alert_ids)
             if not opted_out:
                 answer(THANKS_TEXT.format(pain=parsed.pain), THANKS_REASON)
+        case ReplyKind.UNKNOWN if any(character.isalpha() for character in inbound.body):
+            # Words: the patient is telling the care team something ("I feel dizzy"), opted out or not.
+            reply.outcome = Outcome.MESSAGE
+            result = record_checkin(
+                session, practice_id, patient.id, {}, channel="sms", now=now, free_text=inbound.body
+            )
+            reply.alert_ids = list(result.alert_ids)
+            if not opted_out:
+                answer(MESSAGE_TEXT, MESSAGE_REASON)
         case ReplyKind.OUT_OF_RANGE | ReplyKind.UNKNOWN:
             reply.outcome = Outcome.OUT_OF_RANGE if parsed.kind is ReplyKind.OUT_OF_RANGE else Outcome.UNPARSED
             if not opted_out:
