@@ -17,6 +17,7 @@ from remotecare.domain.programs import Program, RtmFocus
 from remotecare.services import checkin_links, checkin_reminders, checkin_trends
 from remotecare.services.billing_run import run_billing
 from remotecare.services.checkins import (
+    FOLLOW_UP_WINDOW,
     CheckinError,
     check_settings,
     follow_ups,
@@ -226,6 +227,23 @@ def test_a_positive_phq2_then_the_phq9_scores_with_the_screens_items(session: Se
     full = record_checkin(session, practice.id, person.id, rest, channel="web", now=NOON + dt.timedelta(minutes=1))
     assert full.scores["phq9"] == {"total": 10, "severity": "moderate", "positive": True, "safety_flag": False}
     assert full.crisis is False and full.alert_ids == []
+
+
+def test_a_phq9_answered_after_midnight_still_scores_with_the_screen_of_the_evening_before(session: Session) -> None:
+    practice = clinic(session)
+    person = patient(session, practice, Program.CPM)
+    evening = dt.datetime(2026, 3, 11, 4, 55, tzinfo=dt.UTC)  # 23:55 on the 10th in Chicago (CDT)
+    record_checkin(session, practice.id, person.id, {"phq2.item1": 3, "phq2.item2": 1}, channel="web", now=evening)
+    rest = {f"phq9.item{n}": 1 for n in range(3, 9)} | {"phq9.item9": 0}
+    after_midnight = evening + dt.timedelta(minutes=10)  # 00:05 on the 11th
+    full = record_checkin(session, practice.id, person.id, rest, channel="web", now=after_midnight)
+    assert full.scores["phq9"]["total"] == 3 + 1 + 6
+
+    # A screen from longer ago than the window, on another day, does not complete a follow-up.
+    later = after_midnight + FOLLOW_UP_WINDOW + dt.timedelta(minutes=20)
+    with pytest.raises(CheckinError) as raised:
+        record_checkin(session, practice.id, person.id, rest, channel="web", now=later)
+    assert raised.value.field.startswith("phq9.item")
 
 
 def test_phq9_item9_above_zero_raises_an_urgent_alert_at_once(session: Session) -> None:

@@ -356,7 +356,7 @@ def record_checkin(
     is_crisis_text = free_text is not None and crisis_text(free_text)
     if not answers and free_text is None:
         raise CheckinError("answers", "no answers given")
-    readings, scores = _check_answers(session, practice, patient, answers, today)
+    readings, scores = _check_answers(session, practice, patient, answers, today, now)
     qualifies = rtm_device_qualifies(practice)
     device = checkin_device(session, practice, patient, today=today) if readings else None
     stored: list[tuple[int, _Reading]] = []
@@ -381,7 +381,12 @@ def record_checkin(
 
 
 def _check_answers(
-    session: Session, practice: Practice, patient: Patient, answers: Mapping[str, object], today: dt.date
+    session: Session,
+    practice: Practice,
+    patient: Patient,
+    answers: Mapping[str, object],
+    today: dt.date,
+    now: dt.datetime,
 ) -> tuple[list[_Reading], dict[str, Any]]:
     """The readings the answers make, and their scores; CheckinError at the first fault."""
     asked = {q.key: q for s in questions_for(session, practice.id, patient.id, today=today) for q in s.questions}
@@ -428,7 +433,7 @@ def _check_answers(
         else:
             instrument = Instrument(group)
             if instrument in (Instrument.PHQ9, Instrument.GAD7):
-                items = _with_screen_items(session, patient, instrument, items, answers, today)
+                items = _with_screen_items(session, patient, instrument, items, answers, today, now)
             try:
                 result = questionnaires.score(instrument, items)
             except QuestionnaireError as error:
@@ -462,6 +467,9 @@ def _require(items: Mapping[str, object], group: str, keys: tuple[str, ...]) -> 
             raise CheckinError(f"{group}.{key}", "is required once any question of the group is answered")
 
 
+FOLLOW_UP_WINDOW = dt.timedelta(hours=12)
+
+
 def _with_screen_items(
     session: Session,
     patient: Patient,
@@ -469,8 +477,10 @@ def _with_screen_items(
     items: dict[str, Any],
     answers: Mapping[str, object],
     today: dt.date,
+    now: dt.datetime,
 ) -> dict[str, Any]:
-    """A follow-up's items 1-2 from its screen: given with it, or the screen stored today."""
+    """A follow-up's items 1-2 from its screen: given with it, or the screen stored today or within
+    `FOLLOW_UP_WINDOW` (a screen answered at 23:55 and its follow-up at 00:05 are one check-in)."""
     if "item1" in items and "item2" in items:
         return items
     screen = Instrument.PHQ2 if instrument is Instrument.PHQ9 else Instrument.GAD2
@@ -482,7 +492,8 @@ def _with_screen_items(
                 Observation.practice_id == patient.practice_id,
                 Observation.patient_id == patient.id,
                 Observation.type == screen.value,
-                Observation.local_date == today,
+                or_(Observation.local_date == today, Observation.effective_at >= now - FOLLOW_UP_WINDOW),
+                Observation.effective_at <= now,
             )
             .order_by(Observation.effective_at.desc(), Observation.id.desc())
             .limit(1)
