@@ -307,3 +307,59 @@ def test_the_alert_queue_worklist_and_outreach_show_a_team_nurse_only_her_progra
     assert "CCM" in {row["program"] for row in client.get("/worklist", headers=admin).json()}
     outreach = client.get("/outreach", headers=as_nurse(a))
     assert outreach.status_code == 200 and all(row["program"] == "RPM" for row in outreach.json())
+
+
+def test_a_granted_care_teams_nurse_can_be_a_patients_care_manager_and_filter_the_worklist_by_it(
+    client: TestClient, app: FastAPI, world: World, team: dict[str, Any]
+) -> None:
+    a, admin = world.practice_a, world.headers("a:admin")
+    enroll(client, world, "a1", "RPM")
+    patient_url = f"/patients/{world.patients['a1']}"
+
+    def name_care_manager(user_id: int) -> Any:
+        version = client.get(patient_url, headers=admin).json()["version"]
+        return client.patch(patient_url, json={"care_manager_id": user_id, "version": version}, headers=admin)
+
+    refused = name_care_manager(team["nurse"])  # no grant yet: she does not work for A
+    assert (refused.status_code, refused.json()["error"]["field"]) == (422, "care_manager_id")
+    given = grant(client, world, team["id"], ["RPM"])
+    named = name_care_manager(team["nurse"])
+    assert named.status_code == 200 and named.json()["care_manager_id"] == team["nurse"]
+    for who in ("b:admin", "a:biller"):  # another practice's staff, and a biller, are no care managers here
+        assert name_care_manager(world.users[who]).status_code == 422
+    assert name_care_manager(world.users["a:clinical_staff"]).status_code == 200
+    assert name_care_manager(team["nurse"]).status_code == 200
+
+    theirs = client.get(f"/worklist?care_manager_id={team['nurse']}", headers=as_nurse(a)).json()
+    assert theirs and {row["patient_id"] for row in theirs} == {world.patients["a1"]}
+    with app.state.session_factory() as session:
+        from remotecare.services.practice_access import care_managers
+
+        assert team["nurse"] in dict(care_managers(session, a))
+        assert world.users["a:biller"] not in dict(care_managers(session, a))
+        assert team["nurse"] not in dict(care_managers(session, world.practice_b))
+
+    client.post(f"/care-team-grants/{given['id']}/revoke", headers=admin)
+    with app.state.session_factory() as session:
+        assert team["nurse"] not in dict(care_managers(session, a))  # no longer offered
+    again = client.get(f"/worklist?care_manager_id={team['nurse']}", headers=admin)
+    assert (again.status_code, again.json()["error"]["field"]) == (422, "care_manager_id")
+
+
+def test_the_patient_page_names_a_care_team_nurse_as_care_manager(
+    client: TestClient, app: FastAPI, world: World, team: dict[str, Any]
+) -> None:
+    from remotecare.store.models import Patient
+    from remotecare.web.patient_view import load_page
+
+    enroll(client, world, "a1", "RPM")
+    grant(client, world, team["id"], ["RPM"])
+    url = f"/patients/{world.patients['a1']}"
+    version = client.get(url, headers=world.headers("a:admin")).json()["version"]
+    body = {"care_manager_id": team["nurse"], "version": version}
+    assert client.patch(url, json=body, headers=world.headers("a:admin")).status_code == 200
+    with app.state.session_factory() as session:
+        patient = session.get(Patient, world.patients["a1"])
+        assert patient is not None
+        page = load_page(session, patient, now=dt.datetime.now(dt.UTC), with_alerts=False)
+    assert page.care_manager == "Team Nurse"

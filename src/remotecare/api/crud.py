@@ -18,6 +18,7 @@ from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError, not_found
 from remotecare.api.schemas.common import ListQuery, Page
 from remotecare.api.visibility import check_program, restrict
+from remotecare.services.practice_access import may_manage_care
 from remotecare.services.record_history import jsonable
 from remotecare.store.base import MAX_ID, Base
 
@@ -44,6 +45,7 @@ class Resource:
     create: type[BaseModel] | None = None
     update: type[BaseModel] | None = None
     references: dict[str, type[Base]] = field(default_factory=dict)  # body field -> practice-scoped table
+    care_managers: tuple[str, ...] = ()  # body fields naming a care manager (see `check_care_managers`)
     prepare_create: Prepare | None = None
     prepare_update: Prepare | None = None
     after_write: AfterWrite | None = None
@@ -78,6 +80,15 @@ def check_references(
         )
         if not exists:
             raise ApiError(422, "unknown_reference", f"{name}: no record {value} in this practice.", name)
+
+
+def check_care_managers(session: Session, principal: Principal, names: tuple[str, ...], values: dict[str, Any]) -> None:
+    """A care manager is a clinician who acts in the caller's practice: its staff, a member, or a nurse of a
+    care team it grants access (`practice_access.may_manage_care`)."""
+    for name in names:
+        value = values.get(name)
+        if value is not None and not may_manage_care(session, value, principal.practice_id):
+            raise ApiError(422, "unknown_reference", f"{name}: no clinician {value} works for this practice.", name)
 
 
 def apply_filters(query: Select[Any], model: type[Base], filters: ListQuery) -> Select[Any]:
@@ -157,6 +168,7 @@ def crud_router(resource: Resource) -> APIRouter:
             values = body.model_dump()  # type: ignore[attr-defined]
             check_program(principal, values.get("program"))
             check_references(session, principal, resource.references, values)
+            check_care_managers(session, principal, resource.care_managers, values)
             if resource.prepare_create is not None:
                 values = resource.prepare_create(session, principal, values, None)
             row = resource.model(**values, practice_id=principal.practice_id)
@@ -193,6 +205,7 @@ def crud_router(resource: Resource) -> APIRouter:
                 )
             _refuse_nulls_for_required_columns(resource.model, changes)
             check_references(session, principal, resource.references, changes)
+            check_care_managers(session, principal, resource.care_managers, changes)
             if resource.prepare_update is not None:
                 changes = resource.prepare_update(session, principal, changes, row.id)
             before = {name: jsonable(getattr(row, name)) for name in changes}

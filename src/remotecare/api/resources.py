@@ -230,7 +230,7 @@ RESOURCES = [
         (patients, "Patient"),
         "patients:read",
         "patients:write",
-        references={"care_manager_id": models.User},
+        care_managers=("care_manager_id",),
         prepare_create=prepare_patient,
         prepare_update=prepare_patient,
         order_by="family_name",

@@ -21,6 +21,7 @@ from remotecare.domain.programs import Program
 from remotecare.store.models import CareTeamGrant, Membership, Practice, Role, User
 
 STAFF, MEMBER, CARE_TEAM = "staff", "member", "care_team"
+CLINICIANS = frozenset({Role.CLINICAL_STAFF, Role.PHYSICIAN})  # who may be a patient's care manager
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +99,32 @@ def active_grant(session: Session, practice_id: int, care_team_id: int) -> CareT
             CareTeamGrant.revoked_at.is_(None),
         )
     )
+
+
+def may_manage_care(session: Session, user_id: int, practice_id: int) -> bool:
+    """Whether the person may be named a patient's care manager in the practice: a clinician who acts in it
+    now, as its staff, a member, or a nurse of a care team it grants access."""
+    access = access_in(session, user_id, practice_id)
+    return access is not None and access.role in CLINICIANS
+
+
+def care_managers(session: Session, practice_id: int) -> list[tuple[int, str]]:
+    """(id, name) of everyone `may_manage_care` allows in the practice, by name: one query."""
+    staff = select(User.id, User.full_name).where(User.practice_id == practice_id, User.role.in_(CLINICIANS))
+    members = (
+        select(User.id, User.full_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.practice_id == practice_id, Membership.active.is_(True), Membership.role.in_(CLINICIANS))
+    )
+    granted = select(CareTeamGrant.care_team_id).where(
+        CareTeamGrant.practice_id == practice_id, CareTeamGrant.revoked_at.is_(None)
+    )
+    teams = select(User.id, User.full_name).where(User.care_team_id.in_(granted))
+    people = staff.union(members, teams).subquery()
+    rows = session.execute(
+        select(people.c.id, people.c.full_name)
+        .join(User, User.id == people.c.id)
+        .where(User.active.is_(True))
+        .order_by(people.c.full_name, people.c.id)
+    )
+    return [(int(user_id), name) for user_id, name in rows]

@@ -148,7 +148,8 @@ def load_page(session: Session, patient: Patient, *, now: dt.datetime, with_aler
     )
     care_manager = (
         session.scalar(
-            select(User.full_name).where(User.id == patient.care_manager_id, User.practice_id == practice_id)
+            # Checked when named: the practice's own clinician, a member, or a granted care team's nurse.
+            select(User.full_name).where(User.id == patient.care_manager_id)
         )
         if patient.care_manager_id
         else None

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from remotecare.api import audit
-from remotecare.api.crud import check_references
+from remotecare.api.crud import check_care_managers
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
 from remotecare.api.schemas.common import CareDate, RecordId
@@ -18,7 +18,6 @@ from remotecare.rules.forecast import Status
 from remotecare.services.billing_run import default_window, run_billing
 from remotecare.services.worklist import WorkItem, worklist
 from remotecare.store.base import utc_now
-from remotecare.store.models import User
 
 router = APIRouter(tags=["billing"])
 
@@ -88,7 +87,7 @@ def read_worklist(
     """Every period still open on the day (today's last day included), with days or minutes so far, days
     left, the next threshold and the forecast: what is about to be lost first (at risk, short code only, on
     track, missed, met), then the most payment at risk, then the soonest deadline."""
-    check_references(session, principal, {"care_manager_id": User}, {"care_manager_id": query.care_manager_id})
+    check_care_managers(session, principal, ("care_manager_id",), {"care_manager_id": query.care_manager_id})
     items = worklist(
         session,
         principal.practice_id,

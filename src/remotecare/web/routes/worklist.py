@@ -22,15 +22,15 @@ from remotecare.api import audit
 from remotecare.api.deps import SessionDep
 from remotecare.domain.programs import Program
 from remotecare.rules.forecast import Status
+from remotecare.services.practice_access import care_managers
 from remotecare.services.worklist import WorkItem, worklist
-from remotecare.store.models import Alert, AlertStatus, Practice, Role, User
+from remotecare.store.models import Alert, AlertStatus, Practice
 from remotecare.web.auth import Viewer, page_for
 from remotecare.web.progress import STATUS_LABELS, Bar, progress_bar, short_day, status_label
 from remotecare.web.render import page
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100  # rows per page: a large practice's whole list would be megabytes of HTML
-CLINICIANS = (Role.CLINICAL_STAFF, Role.PHYSICIAN)
 UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
 
@@ -155,7 +155,7 @@ def worklist_page(
         ),
         programs=list(Program),
         statuses=list(STATUS_LABELS.items()),
-        care_managers=[] if fragment else _care_managers(session, practice_id),
+        care_managers=[] if fragment else care_managers(session, practice_id),
     )
     response.headers["Vary"] = "HX-Request, HX-Target"  # the fragment and the page share an address
     return response
@@ -170,12 +170,3 @@ def _open_alerts(session: Session, practice_id: int, patient_ids: set[int]) -> d
         .group_by(Alert.patient_id)
     )
     return {int(patient_id): int(count) for patient_id, count in rows}
-
-
-def _care_managers(session: Session, practice_id: int) -> list[tuple[int, str]]:
-    rows = session.execute(
-        select(User.id, User.full_name)
-        .where(User.practice_id == practice_id, User.role.in_(CLINICIANS), User.active.is_(True))
-        .order_by(User.full_name, User.id)
-    )
-    return [(user_id, name) for user_id, name in rows]
