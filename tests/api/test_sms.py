@@ -186,3 +186,30 @@ def test_prompts_are_queued_by_care_staff_once_a_day(
     sent = client.post("/outbox/dispatch", headers=world.headers("a:clinical_staff"))
     assert sent.json()["sent"] == first.json()["queued"]
     assert gateway.texts_to(PHONE) == [PROMPT_TEXT.format(first_name="Synthetic")]
+
+
+def test_an_admin_connects_the_sms_provider_through_the_api_and_its_signed_texts_are_taken(
+    app: FastAPI, client: TestClient, world: World, gateway: FakeGateway, engine: Engine
+) -> None:
+    admin = world.headers("a:admin")
+    missing = client.post("/integrations", json={"vendor": "sms", "name": "texting number"}, headers=admin)
+    assert (missing.status_code, missing.json()["error"]["field"]) == (422, "auth_token")
+    stray = {"vendor": "tenovi", "name": "hub", "auth_token": "x"}
+    assert client.post("/integrations", json=stray, headers=admin).json()["error"]["field"] == "auth_token"
+    body = {"vendor": "sms", "name": "texting number", "auth_token": TOKEN}
+    assert client.post("/integrations", json=body, headers=world.headers("a:clinical_staff")).status_code == 403
+    created = client.post("/integrations", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    made = created.json()
+    assert made["secret"] is None and TOKEN not in created.text  # the token is kept, never shown back
+    assert made["webhook_path"] == f"/sms/inbound/{made['id']}"
+    assert TOKEN not in client.get("/integrations", headers=admin).text
+
+    from_setup = set_up(app, world)  # the patient and her enrollment (and a second integration, unused)
+    assert from_setup != made["id"]
+    assert text(client, gateway, made["id"], "6").status_code == 200
+    assert gateway.texts_to(PHONE) == [THANKS_TEXT.format(pain=6)]
+    forged = FakeGateway(auth_token="not-the-token")
+    assert text(client, forged, made["id"], "5").status_code == 401
+    (reading,) = rows(engine, Observation)
+    assert reading.values["nrs"] == 6

@@ -48,13 +48,25 @@ def create_integration(
     session: SessionDep,
     principal: Annotated[Principal, Depends(manage)],
 ) -> Any:
-    secret = secrets.token_urlsafe(32)
+    """A device vendor's webhook secret is made here and shown once. An SMS provider (`sms`) signs with its
+    own auth token, which the admin gives (`auth_token`) and is never shown back."""
+    if body.vendor == "sms":
+        token = (body.auth_token or "").strip()
+        if not token:
+            raise ApiError(422, "invalid", "auth_token: required for sms: the provider's auth token.", "auth_token")
+        secret, shown = token, None
+    else:
+        if body.auth_token is not None:
+            raise ApiError(
+                422, "invalid", f"auth_token: only for sms; a {body.vendor} secret is made here.", "auth_token"
+            )
+        secret = shown = secrets.token_urlsafe(32)
     row = Integration(practice_id=principal.practice_id, vendor=body.vendor, name=body.name, secret=secret)
     session.add(row)
     session.flush()
     audit.record(session, request, principal, action="create", entity="integration", entity_id=row.id)
     session.commit()
-    return {**_public(row), "secret": secret}
+    return {**_public(row), "secret": shown}
 
 
 @router.patch("/integrations/{item_id}", response_model=IntegrationPublic, tags=["integrations"])

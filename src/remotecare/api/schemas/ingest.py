@@ -61,8 +61,15 @@ class IngestReport(Output):
 
 
 class IntegrationCreate(Input):
-    vendor: Vendor
+    vendor: Vendor | Literal["sms"]
     name: str = Field(min_length=1, max_length=120)
+    auth_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="For `sms` only, and required there: the provider's auth token, which signs its webhooks. "
+        "Kept, never shown again. A device vendor's secret is made here instead.",
+    )
 
 
 class IntegrationUpdate(Versioned):
@@ -81,7 +88,10 @@ class IntegrationPublic(Output):
 
 
 class IntegrationCreated(IntegrationPublic):
-    secret: str = Field(description="Shown once: configure the sender to sign its webhooks with it.")
+    secret: str | None = Field(
+        description="Shown once: configure the sender to sign its webhooks with it (none for `sms`, whose "
+        "provider signs with the auth token given)."
+    )
 
 
 class HeldReadingPublic(Output):
