@@ -243,7 +243,7 @@ def test_words_reach_the_care_team_as_a_message_alert_even_after_stop(session: S
     assert texted(session, clinic, ANN_PHONE, "I feel dizzy since the new pills", at(12)) == Outcome.MESSAGE
     (alert,) = session.scalars(select(Alert).where(Alert.patient_id == ann)).all()
     assert (alert.rule, alert.severity) == ("patient_message", "low")
-    assert "I feel dizzy since the new pills" in alert.message
+    assert "I feel dizzy since the new pills" in (alert.message or "")
     assert queued(session, ann) == [("sms_message_forwarded", MESSAGE_TEXT)]
     assert pain_readings(session, ann) == []
 
@@ -251,7 +251,7 @@ def test_words_reach_the_care_team_as_a_message_alert_even_after_stop(session: S
     assert texted(session, clinic, ANN_PHONE, "Still dizzy, please call", at(12, 10)) == Outcome.MESSAGE
     alerts = session.scalars(select(Alert).where(Alert.patient_id == ann).order_by(Alert.id)).all()
     assert [a.rule for a in alerts] == ["patient_message", "patient_message"]
-    assert "Still dizzy, please call" in alerts[1].message
+    assert "Still dizzy, please call" in (alerts[1].message or "")
     assert [reason for reason, _ in queued(session, ann)] == ["sms_message_forwarded", "sms_opt_out"]  # no reply
 
 
