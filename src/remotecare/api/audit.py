@@ -57,3 +57,31 @@ def record_list(
 ) -> None:
     """A list read names every record it returned."""
     record(session, request, principal, action="list", entity=entity, detail={"ids": list(ids), "query": query})
+
+
+def record_team_list(
+    session: Session,
+    request: Request,
+    *,
+    entity: str,
+    actor_id: int,
+    actor_label: str | None,
+    shown: Iterable[tuple[int, int]],
+) -> None:
+    """A list a care team's staff read across practices (`shown`: (practice id, patient id) pairs): one
+    event in each practice's own trail, naming only that practice's patients."""
+    by_practice: dict[int, set[int]] = {}
+    for practice_id, patient_id in shown:
+        by_practice.setdefault(practice_id, set()).add(patient_id)
+    for practice_id, patient_ids in sorted(by_practice.items()):
+        record(
+            session,
+            request,
+            None,
+            action="list",
+            entity=entity,
+            practice_id=practice_id,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            detail={"ids": sorted(patient_ids)},
+        )

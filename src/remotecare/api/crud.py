@@ -21,6 +21,7 @@ from remotecare.api.visibility import check_program, restrict
 from remotecare.services.practice_access import may_manage_care
 from remotecare.services.record_history import jsonable
 from remotecare.store.base import MAX_ID, Base
+from remotecare.store.models import Patient
 
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -248,6 +249,19 @@ def load_or_record_miss(
         audit.record(session, request, principal, action="not_found", entity=entity, entity_id=item_id)
         session.commit()
         raise
+
+
+def path_patient(guard: Any) -> Any:
+    """A dependency: the path's `patient_id`, loaded in the caller's practice once `guard` lets the caller in.
+    It runs before the body is read, so a patient out of reach answers 404 (audited) whatever the body."""
+
+    def load(
+        patient_id: ItemId, request: Request, session: SessionDep, principal: Annotated[Principal, Depends(guard)]
+    ) -> Patient:
+        patient: Patient = load_or_record_miss(session, request, principal, Patient, "patient", patient_id)
+        return patient
+
+    return load
 
 
 def versions_read(

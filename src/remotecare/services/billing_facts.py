@@ -222,7 +222,7 @@ def load_facts(
     counted = counted_data_days(practice_id, since, window.end).where(
         Observation.patient_id.between(first, last), *mine(Observation.patient_id)
     )
-    for patient_id, assignment_id, days in connection.execute(_day_lists(counted, connection.dialect.name)):
+    for patient_id, assignment_id, days in connection.execute(_day_lists(counted, session)):
         if patient_id in wanted:
             facts.data_days[(patient_id, assignment_id)] = set(map(dt.date.fromisoformat, days.split(",")))
     for entry_id, patient_id, program, day, minutes, performer, interactive in connection.execute(
@@ -301,16 +301,14 @@ def counted_data_days(practice_id: int, since: dt.date, through: dt.date) -> Any
     )
 
 
-def _day_lists(counted: Any, dialect: str) -> Any:
+def _day_lists(counted: Any, session: Session) -> Any:
     """`counted_data_days` folded to one row per (patient, assignment) with its days as comma-separated ISO
     dates: a run reads one row per device rather than one per day (fetching rows, not the query, took
     most of the time)."""
     days = counted.subquery()
-    day = days.c.local_date
-    if dialect == "postgresql":
-        listed = func.string_agg(cast(day, String), ",")
-    else:  # SQLite stores dates as ISO text already
-        listed = func.group_concat(type_coerce(day, String), ",")
+    day = _as_text(session)(days.c.local_date)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    listed = func.string_agg(day, ",") if postgresql else func.group_concat(day, ",")
     return select(days.c.patient_id, days.c.id, type_coerce(listed, String)).group_by(days.c.patient_id, days.c.id)
 
 

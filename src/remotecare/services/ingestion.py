@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from remotecare.ingest.measures import ReadingRefused, check_values
 from remotecare.ingest.reading import IncomingReading, ItemResult, Outcome, Parsed, Refusal
 from remotecare.services.alerting import raise_alerts_for_stored
-from remotecare.store.batches import chunks, driver_rows, next_ids
+from remotecare.store.batches import chunks, copy_rows, driver_rows, next_ids
 from remotecare.store.models import Device, DeviceAssignment, HeldReading, HeldStatus, Observation, Patient
 
 # Device clocks drift; a reading a few minutes "in the future" is a clock, not a fabrication.
@@ -480,15 +480,15 @@ def _copy_in(session: Session, table: Table, rows: list[Row]) -> dict[str, int]:
     )
     # COPY bypasses SQLAlchemy's column types: JSON goes as jsonb, enums as their stored value.
     converters = [_copy_converter(rows[0].values[name]) for name in names]
-    with cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
-        for row in rows:
-            values = row.values
-            copy.write_row(
-                [
-                    value if convert is None else convert(value)
-                    for convert, value in zip(converters, [values[n] for n in names], strict=True)
-                ]
-            )
+    copy_rows(
+        connection,
+        staging,
+        names,
+        (
+            [value if convert is None else convert(value) for convert, value in zip(converters, values, strict=True)]
+            for values in ([row.values[name] for name in names] for row in rows)
+        ),
+    )
     cursor.execute(
         f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {staging} "  # noqa: S608
         f"ON CONFLICT (practice_id, content_key) DO NOTHING RETURNING content_key, id"

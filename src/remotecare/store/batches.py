@@ -55,8 +55,8 @@ def driver_rows(
 
 
 def copy_rows(connection: Connection, table_name: str, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """PostgreSQL: rows in driver form (`driver_rows`) written by COPY, the server's bulk path, in the
-    connection's transaction."""
+    """PostgreSQL: rows as psycopg's COPY takes them (`driver_rows` makes them so) written by COPY, the
+    server's bulk path, in the connection's transaction."""
     columns = ", ".join(f'"{name}"' for name in names)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN") as copy:  # our own names

@@ -206,18 +206,10 @@ def team_worklist(
     its own patients that were shown."""
     team = _team_of(person)
     rows = care_teams.combined_worklist(session, team, as_of)
-    for practice_id in sorted({row.practice_id for row in rows}):
-        audit.record(
-            session,
-            request,
-            None,
-            action="list",
-            entity="team_worklist",
-            practice_id=practice_id,
-            actor_id=person.id,
-            actor_label=person.label,
-            detail={"ids": sorted({row.item.patient_id for row in rows if row.practice_id == practice_id})},
-        )
+    shown = ((row.practice_id, row.item.patient_id) for row in rows)
+    audit.record_team_list(
+        session, request, entity="team_worklist", actor_id=person.id, actor_label=person.label, shown=shown
+    )
     session.commit()
     return [
         {

@@ -13,7 +13,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from remotecare.api import audit
-from remotecare.api.crud import load_or_record_miss
+from remotecare.api.crud import load_or_record_miss, path_patient
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
 from remotecare.api.schemas.common import Input, Output
@@ -27,7 +27,6 @@ router = APIRouter(tags=["check-ins"])
 writer = require("care:write")
 reader = require("care:read")
 
-PatientId = Annotated[int, Path(ge=1, le=MAX_ID)]
 LinkId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
@@ -117,18 +116,6 @@ class QuietPatientPublic(Output):
     care_manager_id: int | None
 
 
-def _patient(guard: Any) -> Any:
-    """The path's patient in the caller's practice; another practice's answers 404 (audited), before the body."""
-
-    def load(
-        patient_id: PatientId, request: Request, session: SessionDep, principal: Annotated[Principal, Depends(guard)]
-    ) -> Patient:
-        patient: Patient = load_or_record_miss(session, request, principal, Patient, "patient", patient_id)
-        return patient
-
-    return load
-
-
 def _link_public(link: CheckinLink) -> dict[str, Any]:
     return CheckinLinkPublic.model_validate(link).model_dump()
 
@@ -145,7 +132,7 @@ def create_checkin_link(
     response: Response,
     session: SessionDep,
     principal: Annotated[Principal, Depends(writer)],
-    patient: Annotated[Patient, Depends(_patient(writer))],
+    patient: Annotated[Patient, Depends(path_patient(writer))],
 ) -> Any:
     """A signed link to the patient's mobile check-in page. Only the token's hash is kept: the URL cannot be
     shown again; issue another if it is lost, and revoke the old one."""
@@ -176,7 +163,7 @@ def list_checkin_links(
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, Depends(reader)],
-    patient: Annotated[Patient, Depends(_patient(reader))],
+    patient: Annotated[Patient, Depends(path_patient(reader))],
 ) -> Any:
     links = session.scalars(
         select(CheckinLink)
@@ -226,7 +213,7 @@ def read_checkin_trends(
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, Depends(reader)],
-    patient: Annotated[Patient, Depends(_patient(reader))],
+    patient: Annotated[Patient, Depends(path_patient(reader))],
     query: Annotated[TrendQuery, Query()],
 ) -> Any:
     """Clinically meaningful changes are marked (pain 2 points or 30% from the week before; PHQ-9 5 points,

@@ -6,24 +6,23 @@ See `remotecare.services.pain_assessments` for how an assessment is stored (manu
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, Field, StrictInt
 
 from remotecare.api import audit
-from remotecare.api.crud import load_or_record_miss
+from remotecare.api.crud import path_patient
 from remotecare.api.deps import Principal, SessionDep, require
 from remotecare.api.errors import ApiError
 from remotecare.api.schemas.common import Input, Note, Output
 from remotecare.domain.pain_scales import PainScale
 from remotecare.services import pain_assessments
-from remotecare.store.base import MAX_ID, utc_now
+from remotecare.store.base import utc_now
 from remotecare.store.models import Patient
 
 router = APIRouter(tags=["pain"])
 writer = require("care:write")
 reader = require("care:read")
 
-PatientId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ItemName = Annotated[str, Field(min_length=1, max_length=40)]
 Answer = Annotated[StrictInt, Field(ge=0, le=10)]
 
@@ -95,22 +94,6 @@ class PainSeriesPublic(Output):
     trend: PainTrendPublic | None = Field(description="Null when no score falls in the period.")
 
 
-def _patient(guard: Any) -> Any:
-    """A dependency: the path's patient, in the caller's practice (another practice's answers 404, audited).
-    It runs before the body is read, so a patient out of reach answers 404 whatever the body."""
-
-    def load(
-        patient_id: PatientId,
-        request: Request,
-        session: SessionDep,
-        principal: Annotated[Principal, Depends(guard)],
-    ) -> Patient:
-        patient: Patient = load_or_record_miss(session, request, principal, Patient, "patient", patient_id)
-        return patient
-
-    return load
-
-
 @router.post(
     "/patients/{patient_id}/pain-assessments",
     response_model=PainAssessmentPublic,
@@ -123,7 +106,7 @@ def create_pain_assessment(
     response: Response,
     session: SessionDep,
     principal: Annotated[Principal, Depends(writer)],
-    patient: Annotated[Patient, Depends(_patient(writer))],
+    patient: Annotated[Patient, Depends(path_patient(writer))],
 ) -> Any:
     """Scores the answers and stores them as one reading of the scale's type; a bad answer is refused naming
     it (`answers.pain`). The reading's provenance keeps the answers as given and who recorded them."""
@@ -180,7 +163,7 @@ def read_pain_trend(
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, Depends(reader)],
-    patient: Annotated[Patient, Depends(_patient(reader))],
+    patient: Annotated[Patient, Depends(path_patient(reader))],
     query: Annotated[PainTrendQuery, Query()],
 ) -> Any:
     """Every score of the scale in the period (BPI-SF with its interference), oldest first, whoever sent it

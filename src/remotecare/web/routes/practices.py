@@ -107,17 +107,9 @@ def team_worklist(request: Request, session: SessionDep) -> Response:
     if person.care_team_id is None:
         raise PageForbidden("team:read")
     rows = combined_worklist(session, person.care_team_id)
-    for practice_id in sorted({row.practice_id for row in rows}):
-        audit.record(
-            session,
-            request,
-            None,
-            action="list",
-            entity="team_worklist",
-            practice_id=practice_id,
-            actor_id=person.id,
-            actor_label=person.email,
-            detail={"ids": sorted({row.item.patient_id for row in rows if row.practice_id == practice_id})},
-        )
+    shown = ((row.practice_id, row.item.patient_id) for row in rows)
+    audit.record_team_list(
+        session, request, entity="team_worklist", actor_id=person.id, actor_label=person.email, shown=shown
+    )
     session.commit()
     return page(request, None, "team_worklist.html", person=person, rows=rows)
