@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from remotecare.domain.programs import Program
@@ -102,29 +102,27 @@ def active_grant(session: Session, practice_id: int, care_team_id: int) -> CareT
 
 
 def may_manage_care(session: Session, user_id: int, practice_id: int) -> bool:
-    """Whether the person may be named a patient's care manager in the practice: a clinician who acts in it
-    now, as its staff, a member, or a nurse of a care team it grants access."""
-    access = access_in(session, user_id, practice_id)
-    return access is not None and access.role in CLINICIANS
+    """Whether the person may be named a patient's care manager in the practice (see `care_managers`)."""
+    found = _care_managers(practice_id).where(User.id == user_id).exists()
+    return bool(session.scalar(select(found)))
 
 
 def care_managers(session: Session, practice_id: int) -> list[tuple[int, str]]:
-    """(id, name) of everyone `may_manage_care` allows in the practice, by name: one query."""
-    staff = select(User.id, User.full_name).where(User.practice_id == practice_id, User.role.in_(CLINICIANS))
-    members = (
-        select(User.id, User.full_name)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.practice_id == practice_id, Membership.active.is_(True), Membership.role.in_(CLINICIANS))
+    """(id, name), by name, of everyone who may be named a patient's care manager in the practice: an active
+    clinician who acts in it now, as its staff, a member, or a nurse of a care team it grants access. The
+    choices offered and the check of a name given are the same query."""
+    rows = session.execute(_care_managers(practice_id).order_by(User.full_name, User.id))
+    return [(int(user_id), name) for user_id, name in rows]
+
+
+def _care_managers(practice_id: int) -> Select[tuple[int, str]]:
+    staff = and_(User.practice_id == practice_id, User.role.in_(CLINICIANS))
+    members = select(Membership.user_id).where(
+        Membership.practice_id == practice_id, Membership.active.is_(True), Membership.role.in_(CLINICIANS)
     )
     granted = select(CareTeamGrant.care_team_id).where(
         CareTeamGrant.practice_id == practice_id, CareTeamGrant.revoked_at.is_(None)
     )
-    teams = select(User.id, User.full_name).where(User.care_team_id.in_(granted))
-    people = staff.union(members, teams).subquery()
-    rows = session.execute(
-        select(people.c.id, people.c.full_name)
-        .join(User, User.id == people.c.id)
-        .where(User.active.is_(True))
-        .order_by(people.c.full_name, people.c.id)
+    return select(User.id, User.full_name).where(
+        User.active.is_(True), or_(staff, User.id.in_(members), User.care_team_id.in_(granted))
     )
-    return [(int(user_id), name) for user_id, name in rows]
